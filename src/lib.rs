@@ -1,0 +1,30 @@
+//! dicomkit: one binary for the people who wire hospitals together.
+//!
+//! The binary (`src/main.rs`) only parses the command line and maps errors to exit codes; the
+//! work is here, in cores that never print and never know clap:
+//! - [`dicom`]: the DICOM data model and file reader (with full Specific Character Set support);
+//! - [`input`]: expanding paths, directories and zip archives into inputs;
+//! - [`output`]: the one output layer (table, CSV, JSON, JSON Lines);
+//! - [`error`]: the one error type and its exit codes;
+//! - [`cmd`]: one module per subcommand, over a shared [`cmd::Context`];
+//! - [`cli`]: the clap definitions.
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod cmd;
+pub mod dicom;
+pub mod error;
+pub mod input;
+pub mod output;
+
+use cli::{Cli, Command};
+use error::Result;
+
+/// Run a parsed command line.
+pub fn run(cli: &Cli) -> Result<()> {
+    let g = &cli.global;
+    let ctx = cmd::Context::new(g.format, g.verbose, g.quiet, g.no_progress);
+    match &cli.command {
+        Command::Dump(args) => cmd::dump::run(&ctx, args),
+    }
+}
