@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! Usage: dicomkit dump [OPTIONS] <PATH>...
-//!        dicomkit dump --dictionary [FILTER] [--regex]
+//!        dicomkit dump --dictionary [--regex] [FILTER]
 //!
 //! PATH is a DICOM file, a directory (read recursively) or a .zip archive (every member).
 //! Part 10 files are read with or without preamble; raw data sets without file meta are read
@@ -65,10 +65,11 @@ pub struct Args {
     #[arg(long)]
     pub inline_binary: bool,
 
-    /// List the standard data dictionary (keyword, tag, VR, VM, name), filtered by substring,
-    /// ^prefix, suffix$ (keyword, name or tag; case-insensitive).
-    #[arg(long, value_name = "FILTER", num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["paths", "fields"])]
-    pub dictionary: Option<String>,
+    /// List the standard data dictionary (keyword, tag, VR, VM, name) instead of reading files;
+    /// the one positional argument, if any, is the filter: substring, ^prefix or suffix$ of the
+    /// keyword, name or tag (case-insensitive).
+    #[arg(long, conflicts_with_all = ["fields", "inline_binary"])]
+    pub dictionary: bool,
 
     /// With --dictionary: the filter is a regular expression (case-insensitive).
     #[arg(long, requires = "dictionary")]
@@ -92,8 +93,13 @@ const CHUNK: usize = 256;
 
 /// Run `dicomkit dump`.
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
-    if let Some(filter) = &args.dictionary {
-        return run_dictionary(ctx, filter, args.regex);
+    if args.dictionary {
+        let filter = match args.paths.as_slice() {
+            [] => String::new(),
+            [one] => one.to_string_lossy().into_owned(),
+            _ => return Err(Error::Usage("--dictionary takes at most one filter".into())),
+        };
+        return run_dictionary(ctx, &filter, args.regex);
     }
     let fields = parse_fields(&args.fields)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -316,12 +322,13 @@ fn process(input: Input, plan: &Plan<'_>) -> Outcome {
         Err(ReadError::NotDicom(reason)) if !input.explicit => return Outcome::Skipped(reason),
         Err(e) => return Outcome::Failed(e.to_string()),
     };
-    let mut warnings = file.warnings.clone();
+    let warnings = file.warnings.clone();
     if file.transfer_syntax_guessed && !file.elements.is_empty() {
-        warnings.push(format!(
-            "no transfer syntax declared; read as {}",
+        tracing::info!(
+            "{}: no transfer syntax declared; read as {}",
+            input.label,
             ts_name(&file.transfer_syntax)
-        ));
+        );
     }
     let error = file.error.clone();
     if !plan.fields.is_empty() {

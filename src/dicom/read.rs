@@ -99,7 +99,11 @@ pub fn read_from<R: Read>(
     let (meta, rest, meta_len) = read_meta(&mut meta_source)?;
     consumed += meta_len;
     out.meta = meta;
+    // What read_meta took but did not use, then what it left unread in the pushback buffer.
+    let (unread, _) = meta_source.into_inner();
+    let position = usize::try_from(unread.position()).unwrap_or(usize::MAX);
     pushback = rest;
+    pushback.extend_from_slice(unread.get_ref().get(position..).unwrap_or_default());
 
     let declared = out
         .meta
