@@ -26,7 +26,11 @@ fn completions_and_man_pages_are_fresh() {
     let mut stale = Vec::new();
     for dir in ["completions", "man"] {
         let fresh = files(&tmp.path().join(dir));
-        assert!(fresh.len() >= 2, "{dir}: generation produced {} files", fresh.len());
+        assert!(
+            fresh.len() >= 2,
+            "{dir}: generation produced {} files",
+            fresh.len()
+        );
         if std::env::var_os("DICOMKIT_REGENERATE").is_some() {
             let _ = fs::remove_dir_all(root.join(dir));
             fs::create_dir_all(root.join(dir)).unwrap();

@@ -241,7 +241,11 @@ fn run_files(ctx: &Context, args: &Args, fields: &[Field]) -> Result<()> {
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
 
     let mut sink = Sink::new(ctx, &column_refs, json_elements, single);
-    let bar = ctx.progress_bar("files", None);
+    let bar = if single {
+        indicatif::ProgressBar::hidden()
+    } else {
+        ctx.progress_bar("files", None)
+    };
     let (mut ok, mut failed, mut skipped) = (0usize, 0usize, 0usize);
     let mut inputs = input::expand(&args.paths);
     loop {

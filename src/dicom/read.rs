@@ -7,15 +7,22 @@
 //! the full Specific Character Set rules ([`super::charset`]), including ISO 2022 code
 //! extensions, and nested items honour their own Specific Character Set.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
 use std::path::Path;
 use std::rc::Rc;
 
+use dicom_core::header::{DataElementHeader, SequenceItemHeader};
+use dicom_encoding::decode::basic::BasicDecoder;
+use dicom_encoding::decode::explicit_be::ExplicitVRBigEndianDecoder;
+use dicom_encoding::decode::explicit_le::ExplicitVRLittleEndianDecoder;
+use dicom_encoding::decode::implicit_le::StandardImplicitVRLittleEndianDecoder;
+use dicom_encoding::decode::{self as enc_decode, DecodeFrom};
+use dicom_encoding::text::SpecificCharacterSet;
 use dicom_parser::dataset::read::{DataSetReaderOptions, OddLengthStrategy, ValueReadStrategy};
 use dicom_parser::dataset::{DataSetReader, DataToken};
-use dicom_transfer_syntax_registry::entries;
+use dicom_parser::stateful::decode::StatefulDecoder;
 
 use super::charset::CharacterSets;
 use super::value::{self, ByteOrder, Value};
@@ -133,6 +140,9 @@ pub fn read_from<R: Read>(
                 return Ok(out);
             }
             let guessed = guess_transfer_syntax(&first).ok_or_else(|| {
+                if let Some(format) = wrapped_format(&first) {
+                    return ReadError::NotDicom(format.to_owned());
+                }
                 let what = if out.meta.is_empty() {
                     "no preamble, no file meta information, and"
                 } else {
@@ -175,16 +185,38 @@ fn read_up_to<R: Read>(source: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Recognise the encoding of a data set from its first element: byte order from which reading
 /// of the group number is plausible, explicit VR when bytes 4–5 are a VR code.
+///
+/// A plausible first group is a low one (0001–00FF: data sets start with their lowest group,
+/// usually 0008); text and the usual binary formats never start so (their first two bytes
+/// read as a group of 2000 or more either way). Odd groups are accepted because a data set
+/// may start with a private or illegal group (e.g. (0001,0001) after a meta without transfer
+/// syntax), which dcmdump reads too; for implicit VR the length must then be undefined or
+/// below 16 MiB.
 fn guess_transfer_syntax(first: &[u8]) -> Option<&'static str> {
     let b: [u8; 8] = first.get(..8)?.try_into().ok()?;
     let group_le = u16::from_le_bytes([b[0], b[1]]);
     let group_be = u16::from_be_bytes([b[0], b[1]]);
     let explicit = VR::from_binary([b[4], b[5]]).is_some();
-    let plausible = |g: u16| g % 2 == 0 && g <= 0x0028;
-    if plausible(group_le) {
+    let length_le = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+    let usual = |g: u16| g.is_multiple_of(2) && g <= 0x0028;
+    let low = |g: u16| (0x0001..=0x00FF).contains(&g);
+    if usual(group_le)
+        || (low(group_le) && (explicit || length_le == u32::MAX || length_le < 1 << 24))
+    {
         Some(if explicit { EXPLICIT_LE } else { IMPLICIT_LE })
-    } else if plausible(group_be) && explicit {
+    } else if low(group_be) && explicit {
         Some(EXPLICIT_BE)
+    } else {
+        None
+    }
+}
+
+/// Why the first bytes are not DICOM, for the formats DICOM files often come wrapped in.
+fn wrapped_format(first: &[u8]) -> Option<&'static str> {
+    if first.starts_with(&[0x1F, 0x8B]) {
+        Some("gzip-compressed data (decompress it first)")
+    } else if first.starts_with(b"PK\x03\x04") {
+        Some("a zip archive (give it a .zip name, or extract it)")
     } else {
         None
     }
@@ -307,8 +339,168 @@ enum Frame {
     Pixels {
         offset_table: Vec<u32>,
         fragments: Vec<Vec<u8>>,
-        first_item: bool,
+        /// Items started so far; the first one is the basic offset table.
+        items: usize,
     },
+}
+
+/// The element encoding of a transfer syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    ImplicitLittle,
+    ExplicitLittle,
+    ExplicitBig,
+}
+
+/// An element header decoder that follows PS3.5 6.2.2 (CP-246): the value of a UN element
+/// with undefined length is a sequence encoded in Implicit VR Little Endian, whatever the
+/// transfer syntax, up to its Sequence Delimitation Item. dicom-parser's own decoders keep
+/// the file's encoding inside such a value (and then read garbage headers), so the data set
+/// reader is built on this decoder instead, which switches encoding per open sequence.
+///
+/// `nesting` holds one entry per open undefined-length sequence (or encapsulated pixel
+/// data): whether its content is Implicit VR Little Endian. It is shared with the tree
+/// builder, which needs to know how the element at hand was encoded (byte order, VR from the
+/// dictionary). Sequences of explicit length need no entry: their content is encoded like
+/// their parent's, and they end by length, not by a delimiter the decoder would see.
+struct Cp246Decoder {
+    encoding: Encoding,
+    implicit_le: StandardImplicitVRLittleEndianDecoder,
+    explicit_le: ExplicitVRLittleEndianDecoder,
+    explicit_be: ExplicitVRBigEndianDecoder,
+    nesting: Rc<RefCell<Vec<bool>>>,
+}
+
+impl Cp246Decoder {
+    fn new(encoding: Encoding, nesting: Rc<RefCell<Vec<bool>>>) -> Self {
+        Cp246Decoder {
+            encoding,
+            implicit_le: StandardImplicitVRLittleEndianDecoder::default(),
+            explicit_le: ExplicitVRLittleEndianDecoder::default(),
+            explicit_be: ExplicitVRBigEndianDecoder::default(),
+            nesting,
+        }
+    }
+
+    /// The encoding in force at the current position.
+    fn current(&self) -> Encoding {
+        if self.nesting.borrow().last() == Some(&true) {
+            Encoding::ImplicitLittle
+        } else {
+            self.encoding
+        }
+    }
+}
+
+impl<S: ?Sized + Read> DecodeFrom<S> for Cp246Decoder {
+    fn decode_header(&self, source: &mut S) -> enc_decode::Result<(DataElementHeader, usize)> {
+        let current = self.current();
+        let (header, n) = match current {
+            Encoding::ImplicitLittle => DecodeFrom::<S>::decode_header(&self.implicit_le, source)?,
+            Encoding::ExplicitLittle => DecodeFrom::<S>::decode_header(&self.explicit_le, source)?,
+            Encoding::ExplicitBig => DecodeFrom::<S>::decode_header(&self.explicit_be, source)?,
+        };
+        let tag = header.tag;
+        if tag == Tag(0xFFFE, 0xE0DD) {
+            self.nesting.borrow_mut().pop();
+        } else if header.len.is_undefined() && tag.group() != 0xFFFE {
+            // Opens a sequence, or encapsulated pixel data, closed by a delimiter.
+            let implicit =
+                current == Encoding::ImplicitLittle || (header.vr == VR::UN && tag != PIXEL_DATA);
+            self.nesting.borrow_mut().push(implicit);
+        }
+        Ok((header, n))
+    }
+
+    fn decode_item_header(&self, source: &mut S) -> enc_decode::Result<SequenceItemHeader> {
+        let header = match self.current() {
+            Encoding::ImplicitLittle => {
+                DecodeFrom::<S>::decode_item_header(&self.implicit_le, source)?
+            }
+            Encoding::ExplicitLittle => {
+                DecodeFrom::<S>::decode_item_header(&self.explicit_le, source)?
+            }
+            Encoding::ExplicitBig => {
+                DecodeFrom::<S>::decode_item_header(&self.explicit_be, source)?
+            }
+        };
+        if header == SequenceItemHeader::SequenceDelimiter {
+            self.nesting.borrow_mut().pop();
+        }
+        Ok(header)
+    }
+
+    fn decode_tag(&self, source: &mut S) -> enc_decode::Result<Tag> {
+        match self.current() {
+            Encoding::ImplicitLittle => DecodeFrom::<S>::decode_tag(&self.implicit_le, source),
+            Encoding::ExplicitLittle => DecodeFrom::<S>::decode_tag(&self.explicit_le, source),
+            Encoding::ExplicitBig => DecodeFrom::<S>::decode_tag(&self.explicit_be, source),
+        }
+    }
+}
+
+/// Tags whose VR is "US or SS" and which DCMTK (like PS3.5 A.1 c) resolves in implicit VR
+/// from Pixel Representation (0028,0103) of the same data set: SS when it is 1, else US.
+const VR_BY_PIXEL_REPRESENTATION: [Tag; 12] = [
+    Tag(0x0018, 0x9810), // ZeroVelocityPixelValue
+    Tag(0x0028, 0x0106), // SmallestImagePixelValue
+    Tag(0x0028, 0x0107), // LargestImagePixelValue
+    Tag(0x0028, 0x0108), // SmallestPixelValueInSeries
+    Tag(0x0028, 0x0109), // LargestPixelValueInSeries
+    Tag(0x0028, 0x0120), // PixelPaddingValue
+    Tag(0x0028, 0x0121), // PixelPaddingRangeLimit
+    Tag(0x0028, 0x3002), // LUTDescriptor
+    Tag(0x0040, 0x9211), // RealWorldValueLastValueMapped
+    Tag(0x0040, 0x9216), // RealWorldValueFirstValueMapped
+    Tag(0x0060, 0x3004), // HistogramFirstBinValue
+    Tag(0x0060, 0x3006), // HistogramLastBinValue
+];
+
+/// Tags whose VR is "OB or OW" and which are resolved in implicit VR from Waveform Bits
+/// Allocated (5400,1004) of the same data set: OB when it is 8, else OW.
+const VR_BY_WAVEFORM_BITS: [Tag; 4] = [
+    Tag(0x5400, 0x0110), // ChannelMinimumValue
+    Tag(0x5400, 0x0112), // ChannelMaximumValue
+    Tag(0x5400, 0x100A), // WaveformPaddingValue
+    Tag(0x5400, 0x1010), // WaveformData
+];
+
+/// The VR of an element whose VR came from the dictionary (implicit VR), with the
+/// dictionary's "US or SS" / "OB or OW" choices resolved from the data set read so far.
+fn resolve_implicit_vr(tag: Tag, vr: VR, siblings: &[Element]) -> VR {
+    let number = |of: Tag| {
+        siblings
+            .iter()
+            .rev()
+            .find(|e| e.tag == of)
+            .and_then(|e| match &e.value {
+                Value::UInts(v) => v.first().copied(),
+                _ => None,
+            })
+    };
+    if VR_BY_PIXEL_REPRESENTATION.contains(&tag) {
+        match number(Tag(0x0028, 0x0103)) {
+            Some(1) => VR::SS,
+            Some(_) => VR::US,
+            None => vr,
+        }
+    } else if VR_BY_WAVEFORM_BITS.contains(&tag) {
+        match number(Tag(0x5400, 0x1004)) {
+            Some(8) => VR::OB,
+            Some(_) => VR::OW,
+            None => vr,
+        }
+    } else {
+        vr
+    }
+}
+
+/// The elements of the innermost open data set (an item, or the top level).
+fn current_elements<'a>(stack: &'a [Frame], out: &'a DicomFile) -> &'a [Element] {
+    match stack.last() {
+        Some(Frame::Item { elements, .. }) => elements,
+        _ => &out.elements,
+    }
 }
 
 /// Walk the data set tokens and build the element tree into `out`.
@@ -324,30 +516,38 @@ fn read_dataset<R: Read>(
         inner: source,
         count: Rc::clone(&count),
     };
-    let syntax = match ts {
-        IMPLICIT_LE => entries::IMPLICIT_VR_LITTLE_ENDIAN.erased(),
-        EXPLICIT_BE => entries::EXPLICIT_VR_BIG_ENDIAN.erased(),
-        _ => entries::EXPLICIT_VR_LITTLE_ENDIAN.erased(),
+    let encoding = match ts {
+        IMPLICIT_LE => Encoding::ImplicitLittle,
+        EXPLICIT_BE => Encoding::ExplicitBig,
+        _ => Encoding::ExplicitLittle,
     };
-    let order = if ts == EXPLICIT_BE {
+    let order = if encoding == Encoding::ExplicitBig {
         ByteOrder::Big
     } else {
         ByteOrder::Little
     };
+    let nesting = Rc::new(RefCell::new(Vec::new()));
+    let basic = BasicDecoder::from(if encoding == Encoding::ExplicitBig {
+        dicom_encoding::Endianness::Big
+    } else {
+        dicom_encoding::Endianness::Little
+    });
+    let decoder = StatefulDecoder::new(
+        source,
+        Cp246Decoder::new(encoding, Rc::clone(&nesting)),
+        basic,
+        SpecificCharacterSet::default(),
+    );
     let mut reader_options = DataSetReaderOptions::default();
     reader_options.value_read = ValueReadStrategy::Raw;
     reader_options.odd_length = OddLengthStrategy::Accept;
-    let reader = match DataSetReader::new_with_ts_options(source, &syntax, reader_options) {
-        Ok(r) => r,
-        Err(e) => {
-            out.error = Some(e.to_string());
-            return;
-        }
-    };
+    let reader = DataSetReader::new(decoder, reader_options);
 
     let mut root_charsets = CharacterSets::default();
     let mut stack: Vec<Frame> = vec![Frame::Root];
-    let mut pending: Option<(Tag, VR, u32)> = None;
+    // The element header waiting for its value, and whether it was encoded in implicit VR
+    // (little endian, VR from the dictionary).
+    let mut pending: Option<(Tag, VR, u32, bool)> = None;
 
     for token in reader {
         let token = match token {
@@ -373,13 +573,26 @@ fn read_dataset<R: Read>(
                             "element {} declares {len} bytes but the file has only {left} left (truncated file?)",
                             super::tag_text(tag)
                         ));
+                        // Listed, so that the listing shows where the file breaks.
+                        push_element(
+                            &mut stack,
+                            out,
+                            Element {
+                                tag,
+                                vr: header.vr,
+                                length: Some(len),
+                                value: Value::NotRead,
+                            },
+                        );
                         break;
                     }
                 }
-                pending = Some((tag, header.vr, len));
+                let implicit =
+                    encoding == Encoding::ImplicitLittle || nesting.borrow().last() == Some(&true);
+                pending = Some((tag, header.vr, len, implicit));
             }
             DataToken::PrimitiveValue(v) => {
-                let Some((tag, vr, len)) = pending.take() else {
+                let Some((tag, vr, len, implicit)) = pending.take() else {
                     out.error = Some("value without an element header".into());
                     break;
                 };
@@ -387,23 +600,29 @@ fn read_dataset<R: Read>(
                     dicom_core::PrimitiveValue::U8(b) => b.into_vec(),
                     other => other.to_bytes().into_owned(),
                 };
+                let (vr, order) = if implicit {
+                    let siblings = current_elements(&stack, out);
+                    (resolve_implicit_vr(tag, vr, siblings), ByteOrder::Little)
+                } else {
+                    (vr, order)
+                };
                 let charsets = current_charsets(&stack, &root_charsets);
                 let (value, warning) = value::decode(vr, bytes, order, charsets);
                 if let Some(w) = warning {
                     out.warnings.push(format!("{}: {w}", super::tag_text(tag)));
                 }
-                if tag == SPECIFIC_CHARACTER_SET {
-                    if let Value::Strings(terms) = &value {
-                        let sets = CharacterSets::from_terms(terms);
-                        for u in sets.unknown() {
-                            out.warnings.push(format!(
-                                "unknown Specific Character Set term {u:?}; read as Latin-1"
-                            ));
-                        }
-                        match stack.last_mut() {
-                            Some(Frame::Item { charsets, .. }) => *charsets = sets,
-                            _ => root_charsets = sets,
-                        }
+                if tag == SPECIFIC_CHARACTER_SET
+                    && let Value::Strings(terms) = &value
+                {
+                    let sets = CharacterSets::from_terms(terms);
+                    for u in sets.unknown() {
+                        out.warnings.push(format!(
+                            "unknown Specific Character Set term {u:?}; read as Latin-1"
+                        ));
+                    }
+                    match stack.last_mut() {
+                        Some(Frame::Item { charsets, .. }) => *charsets = sets,
+                        _ => root_charsets = sets,
                     }
                 }
                 push_element(
@@ -442,11 +661,11 @@ fn read_dataset<R: Read>(
                 stack.push(Frame::Pixels {
                     offset_table: Vec::new(),
                     fragments: Vec::new(),
-                    first_item: true,
+                    items: 0,
                 });
             }
-            DataToken::ItemStart { len } => {
-                if let Some(Frame::Sequence { .. }) = stack.last() {
+            DataToken::ItemStart { len } => match stack.last_mut() {
+                Some(Frame::Sequence { .. }) => {
                     let charsets = current_charsets(&stack, &root_charsets).clone();
                     stack.push(Frame::Item {
                         length: len.get(),
@@ -454,7 +673,11 @@ fn read_dataset<R: Read>(
                         charsets,
                     });
                 }
-            }
+                // An empty basic offset table comes as an item start and nothing else, so
+                // items are counted to tell the table from the first fragment.
+                Some(Frame::Pixels { items, .. }) => *items += 1,
+                _ => {}
+            },
             DataToken::ItemEnd => {
                 if let Some(Frame::Item { .. }) = stack.last() {
                     close_top(&mut stack, out);
@@ -462,30 +685,23 @@ fn read_dataset<R: Read>(
             }
             DataToken::SequenceEnd => close_top(&mut stack, out),
             DataToken::OffsetTable(table) => {
-                if let Some(Frame::Pixels {
-                    offset_table,
-                    first_item,
-                    ..
-                }) = stack.last_mut()
-                {
+                if let Some(Frame::Pixels { offset_table, .. }) = stack.last_mut() {
                     *offset_table = table;
-                    *first_item = false;
                 }
             }
             DataToken::ItemValue(bytes) => {
                 if let Some(Frame::Pixels {
                     offset_table,
                     fragments,
-                    first_item,
+                    items,
                 }) = stack.last_mut()
                 {
-                    if *first_item {
+                    if *items <= 1 {
                         // The basic offset table, delivered as bytes.
                         *offset_table = bytes
                             .chunks_exact(4)
                             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                             .collect();
-                        *first_item = false;
                     } else {
                         fragments.push(bytes);
                     }
@@ -493,7 +709,7 @@ fn read_dataset<R: Read>(
             }
         }
     }
-    if let Some((tag, vr, len)) = pending.take() {
+    if let Some((tag, vr, len, _)) = pending.take() {
         if out.error.is_none() && !out.stopped_early {
             out.error = Some(format!(
                 "file ends inside the value of {}",
@@ -513,9 +729,31 @@ fn read_dataset<R: Read>(
             );
         }
     }
-    // Close what the file left open, keeping everything read so far.
+    // Close what the file left open, keeping everything read so far. A container of undefined
+    // length must end with its delimitation item: without one the file was cut (dcmdump
+    // fails too). One of explicit length that runs past the end only had a wrong length
+    // (dcmdump reads such files silently): a warning.
     if stack.len() > 1 && out.error.is_none() && !out.stopped_early {
-        out.warnings.push("the file ends inside a sequence".into());
+        let unterminated = stack.iter().rev().find_map(|f| match f {
+            Frame::Pixels { .. } => Some(format!(
+                "the encapsulated pixel data {}",
+                super::tag_text(PIXEL_DATA)
+            )),
+            Frame::Sequence {
+                tag, length: None, ..
+            } => Some(format!("the sequence {}", super::tag_text(*tag))),
+            _ => None,
+        });
+        match unterminated {
+            Some(what) => {
+                out.error = Some(format!(
+                    "file ends inside {what} before its sequence delimitation item (truncated file?)"
+                ));
+            }
+            None => out
+                .warnings
+                .push("the file ends inside a sequence of explicit length (wrong length?)".into()),
+        }
     }
     while stack.len() > 1 {
         close_top(&mut stack, out);

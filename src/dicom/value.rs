@@ -145,7 +145,7 @@ pub fn decode(
         _ => 0,
     };
     let mut warning = None;
-    if width > 0 && bytes.len() % width != 0 {
+    if width > 0 && !bytes.len().is_multiple_of(width) {
         warning = Some(format!(
             "value length {} is not a multiple of {width} for VR {vr}; the {} trailing byte(s) are ignored",
             bytes.len(),

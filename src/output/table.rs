@@ -19,7 +19,8 @@ impl<'a> TableWriter<'a> {
     pub fn new(columns: Vec<String>, out: Box<dyn Write + 'a>, style: Style) -> Self {
         let mut table = Table::new();
         table.load_style(presets::UTF8_FULL_CONDENSED);
-        if style.terminal {
+        // Fit the terminal only when its width is known and usable (a pty may report 0).
+        if style.terminal && table.width().is_some_and(|w| w >= 40) {
             table.set_content_arrangement(ContentArrangement::Dynamic);
         } else {
             table.force_no_tty();

@@ -28,7 +28,8 @@ pub fn sample(rel: &str) -> PathBuf {
 /// The dicomkit binary under test, with a clean environment for colour and progress.
 pub fn dicomkit() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("dicomkit").expect("binary built by cargo");
-    cmd.env_remove("NO_COLOR").env_remove("DICOMKIT_SAMPLES_UNUSED");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("DICOMKIT_SAMPLES_UNUSED");
     cmd
 }
 
@@ -37,13 +38,20 @@ pub fn tool(name: &str, package: &str) -> Command {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file()))
         .unwrap_or(false);
-    assert!(found, "{name} not found: install the Debian package {package} (scripts/setup.sh does)");
+    assert!(
+        found,
+        "{name} not found: install the Debian package {package} (scripts/setup.sh does)"
+    );
     Command::new(name)
 }
 
 /// The project's Python venv interpreter (made by scripts/setup.sh), for the pydicom oracle.
 pub fn python() -> Command {
     let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(py.is_file(), "{} missing: run scripts/setup.sh", py.display());
+    assert!(
+        py.is_file(),
+        "{} missing: run scripts/setup.sh",
+        py.display()
+    );
     Command::new(py)
 }
