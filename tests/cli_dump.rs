@@ -527,3 +527,70 @@ fn no_color_and_terminal_detection() {
     let style = dicomkit::output::Style::plain();
     assert!(!style.color && !style.terminal);
 }
+
+/// Run dicomkit with stdout and stderr on a pseudo-terminal of 100 columns (util-linux
+/// `script`), returning everything the terminal showed.
+fn on_terminal(env: &str, args: &str) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("dicomkit");
+    let inner = format!("stty cols 100 2>/dev/null; {env} {} {args}", bin.display());
+    let out = common::tool("script", "bsdutils")
+        .args(["-qec", &inner, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn terminal_styling_width_and_progress() {
+    let file = sample("dicom-images/CT_small.dcm");
+    // A terminal: bold header, table fitted to 100 columns.
+    let shown = on_terminal("", &format!("dump {}", file.display()));
+    assert!(shown.contains("\x1b[1m"), "bold header on a terminal");
+    let ansi = regex::Regex::new("\x1b\\[[0-9;?]*[A-Za-z]").unwrap();
+    let plain = ansi.replace_all(&shown, "");
+    let widest = plain
+        .lines()
+        .map(|l| l.trim_end_matches('\r').chars().count())
+        .max()
+        .unwrap();
+    assert!(widest <= 100, "table wider than the terminal: {widest}");
+    // NO_COLOR: no styling at all.
+    let shown = on_terminal("NO_COLOR=1", &format!("dump {}", file.display()));
+    assert!(!shown.contains("\x1b[1m"), "NO_COLOR respected");
+    // A batch on a terminal shows a progress counter on stderr; --no-progress and -q hide it.
+    let dir = samples().join("dicom-images/dicomdir");
+    let shown = on_terminal("", &format!("dump -f Rows --format csv {}", dir.display()));
+    assert!(shown.contains(" files "), "progress counter shown: {shown}");
+    let shown = on_terminal(
+        "",
+        &format!("dump --no-progress -f Rows --format csv {}", dir.display()),
+    );
+    assert!(!shown.contains(" files "), "--no-progress");
+    let shown = on_terminal(
+        "",
+        &format!("dump -q -f Rows --format csv {}", dir.display()),
+    );
+    assert!(!shown.contains(" files "), "-q");
+}
+
+#[test]
+fn a_failed_write_is_an_internal_error() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("dicomkit"))
+        .args(["dump", "--format", "csv"])
+        .arg(sample("dicom-images/CT_small.dcm"))
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write output"));
+}
