@@ -55,6 +55,12 @@ pub enum Command {
     /// DICOM metadata of files, directories and zip archives: all elements, or chosen fields
     /// as one row per file.
     Dump(cmd::dump::Args),
+    /// C-ECHO a PACS: is it there, and how fast does it answer?
+    Echo(cmd::echo::Args),
+    /// C-FIND a patient's studies on a PACS (modalities, age, max results, any key).
+    Find(cmd::find::Args),
+    /// C-FIND a patient's studies, then C-MOVE them to a destination AE or to this machine.
+    Move(cmd::r#move::Args),
 }
 
 /// The clap command (for completions, man pages and tests).

@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) only parses the command line and maps errors to exit codes; the
 //! work is here, in cores that never print and never know clap:
 //! - [`dicom`]: the DICOM data model and file reader (with full Specific Character Set support);
+//! - [`net`]: associations, DIMSE, C-ECHO/C-FIND/C-MOVE as SCU, a Storage SCP;
 //! - [`input`]: expanding paths, directories and zip archives into inputs;
 //! - [`output`]: the one output layer (table, CSV, JSON, JSON Lines);
 //! - [`error`]: the one error type and its exit codes;
@@ -15,6 +16,7 @@ pub mod cmd;
 pub mod dicom;
 pub mod error;
 pub mod input;
+pub mod net;
 pub mod output;
 
 use cli::{Cli, Command};
@@ -26,5 +28,8 @@ pub fn run(cli: &Cli) -> Result<()> {
     let ctx = cmd::Context::new(g.format, g.verbose, g.quiet, g.no_progress);
     match &cli.command {
         Command::Dump(args) => cmd::dump::run(&ctx, args),
+        Command::Echo(args) => cmd::echo::run(&ctx, args),
+        Command::Find(args) => cmd::find::run(&ctx, args),
+        Command::Move(args) => cmd::r#move::run(&ctx, args),
     }
 }

@@ -65,3 +65,10 @@ fn every_subcommand_has_a_man_page() {
         assert!(page.is_file(), "{} missing", page.display());
     }
 }
+
+#[test]
+fn the_command_line_definition_is_consistent() {
+    // clap checks (unique short options, valid groups...) that otherwise only fire at run time
+    // in debug builds, per subcommand.
+    dicomkit::cli::command().debug_assert();
+}

@@ -2,11 +2,18 @@
 //! [`Context`] is the configuration every command runs over (the global options).
 
 pub mod dump;
+pub mod echo;
+pub mod find;
+pub mod r#move;
 
 use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::error::Error;
+use crate::net::assoc::{Association, AssociationRequest};
+use crate::net::{NetError, Node, Timeouts};
 use crate::output::{Format, RowWriter, Style, row_writer};
 
 /// The global options, resolved once, shared by every command.
@@ -73,5 +80,77 @@ impl Context {
             bar.set_style(style);
         }
         bar
+    }
+}
+
+/// Options of every network command: the peer, our AE title, timeouts, PDU size.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NetArgs {
+    /// The PACS as AE@HOST:PORT (e.g. ORTHANC@pacs.example.org:4242).
+    #[arg(long, env = "DICOMKIT_PACS", value_name = "AE@HOST:PORT")]
+    pub pacs: String,
+
+    /// Our (calling) AE title; also the move destination for `move --to-dir`.
+    #[arg(long, env = "DICOMKIT_AET", value_name = "AE", default_value = "DICOMKIT")]
+    pub aet: String,
+
+    /// Seconds to wait for the TCP connection.
+    #[arg(long, env = "DICOMKIT_CONNECT_TIMEOUT", value_name = "SECONDS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+
+    /// Seconds to wait for association negotiation and release.
+    #[arg(long, env = "DICOMKIT_ACSE_TIMEOUT", value_name = "SECONDS", default_value_t = 10.0)]
+    pub acse_timeout: f64,
+
+    /// Seconds to wait for each DIMSE message (each C-FIND/C-MOVE response).
+    #[arg(long, env = "DICOMKIT_DIMSE_TIMEOUT", value_name = "SECONDS", default_value_t = 10.0)]
+    pub dimse_timeout: f64,
+
+    /// Largest PDU we accept, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::net::assoc::DEFAULT_MAX_PDU,
+          value_parser = clap::value_parser!(u32).range(4096..=16_777_216))]
+    pub max_pdu: u32,
+}
+
+impl NetArgs {
+    /// The validated peer (exit 2 before any connection when invalid or unresolvable).
+    pub fn node(&self) -> Result<Node, Error> {
+        let node = Node::parse(&self.pacs).map_err(|m| Error::Usage(format!("--pacs {m}")))?;
+        node.resolve().map_err(|m| Error::Usage(format!("--pacs {m}")))?;
+        crate::net::validate_ae(&self.aet).map_err(|m| Error::Usage(format!("--aet: {m}")))?;
+        Ok(node)
+    }
+
+    /// The timeouts (positive, finite seconds).
+    pub fn timeouts(&self) -> Result<Timeouts, Error> {
+        let secs = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(Error::Usage(format!("--{name} must be a number of seconds between 0 and 86400, not {v}")))
+            }
+        };
+        Ok(Timeouts {
+            connect: secs("connect-timeout", self.connect_timeout)?,
+            acse: secs("acse-timeout", self.acse_timeout)?,
+            dimse: secs("dimse-timeout", self.dimse_timeout)?,
+        })
+    }
+
+    /// Open an association to the peer proposing these SOP classes.
+    pub fn open(&self, node: &Node, abstract_syntaxes: &[&str]) -> Result<Association, Error> {
+        let request = AssociationRequest {
+            calling_ae: &self.aet,
+            abstract_syntaxes,
+            max_pdu: self.max_pdu,
+            timeouts: self.timeouts()?,
+        };
+        Ok(Association::open(node, &request)?)
+    }
+}
+
+impl From<NetError> for Error {
+    fn from(e: NetError) -> Self {
+        Error::Network(e.to_string())
     }
 }

@@ -78,6 +78,25 @@ pub fn read_bytes(bytes: &[u8], options: &ReadOptions) -> Result<DicomFile, Read
     read_from(Cursor::new(bytes), Some(bytes.len() as u64), options)
 }
 
+/// Read a bare data set (no preamble, no meta) encoded in the transfer syntax `ts` (a UID):
+/// a DIMSE command set (always Implicit VR Little Endian) or a data set received over the
+/// network. A data set that breaks part-way keeps what was read, with the reason in
+/// [`DicomFile::error`].
+pub fn read_dataset_bytes(bytes: &[u8], ts: &str) -> DicomFile {
+    let mut out = DicomFile {
+        transfer_syntax: ts.to_owned(),
+        ..DicomFile::default()
+    };
+    let remaining = Some(bytes.len() as u64);
+    if DEFLATED.contains(&ts) {
+        let inflated = BufReader::new(flate2::read::DeflateDecoder::new(bytes));
+        read_dataset(inflated, ts, None, &ReadOptions::default(), &mut out);
+    } else {
+        read_dataset(bytes, ts, remaining, &ReadOptions::default(), &mut out);
+    }
+    out
+}
+
 /// Read from any byte source; `size` (when known) guards against element lengths larger than
 /// the file.
 pub fn read_from<R: Read>(
