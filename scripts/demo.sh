@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "demo: cargo is needed (https://rustup.rs)" >&2; exit 1; }
+bash scripts/setup.sh
 cargo build --locked --release -q
 dk() { echo; echo "\$ dicomkit $*"; ./target/release/dicomkit "$@"; }
 
@@ -22,3 +23,27 @@ dk dump --format json testdata/mr_iso2022_jp.dcm | head -n 20
 echo
 echo "== dump: look up data dictionary keywords for --fields"
 dk dump --dictionary '^window'
+
+echo
+echo "== network: a real Orthanc PACS on 127.0.0.1 (started here with its own config, stopped at the end)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+work=$(mktemp -d)
+pacs_port=$(free_port); http_port=$(free_port); self_port=$(free_port)
+cat > "$work/orthanc.json" <<JSON
+{ "Name": "dicomkit-demo", "StorageDirectory": "$work/db", "IndexDirectory": "$work/db", "Plugins": [],
+  "DicomAet": "ORTHANC", "DicomPort": $pacs_port, "HttpPort": $http_port, "RemoteAccessAllowed": false,
+  "DicomAlwaysAllowEcho": true, "DicomAlwaysAllowStore": true, "DicomAlwaysAllowFind": true,
+  "DicomAlwaysAllowMove": true, "DicomCheckCalledAet": false, "SynchronousCMove": true, "DefaultEncoding": "Utf8",
+  "DicomModalities": { "dicomkit": { "AET": "DICOMKIT", "Host": "127.0.0.1", "Port": $self_port } } }
+JSON
+TCP_NODELAY=1 Orthanc "$work/orthanc.json" >"$work/orthanc.log" 2>&1 &
+orthanc_pid=$!
+trap 'kill $orthanc_pid 2>/dev/null; wait $orthanc_pid 2>/dev/null; rm -rf "$work"' EXIT
+export DICOMKIT_PACS="ORTHANC@127.0.0.1:$pacs_port"
+for _ in $(seq 100); do ./target/release/dicomkit echo -q >/dev/null 2>&1 && break; sleep 0.1; done
+storescu -q -aec ORTHANC 127.0.0.1 "$pacs_port" testdata/*.dcm
+dk echo
+dk find --patient-id 'DK*' --allow-wildcards
+dk find --patient-id DK0001 --modality CT --max-results 1 --format csv -k StudyID
+dk move --patient-id DK0002 --to-dir "$work/incoming" --port "$self_port"
+dk dump --fields PatientName,Modality,SOPInstanceUID "$work/incoming"

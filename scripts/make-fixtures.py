@@ -36,7 +36,7 @@ def base(sop_class, n, modality, name, charset=None):
     ds.PatientName = name
     ds.PatientID = f"DK{n:04d}"
     ds.PatientBirthDate = "19700101"
-    ds.StudyInstanceUID = ROOT + "2.1"
+    ds.StudyInstanceUID = ROOT + f"2.{n}"
     ds.SeriesInstanceUID = ROOT + f"3.{n}"
     ds.StudyDescription = "dicomkit fixture"
     return ds

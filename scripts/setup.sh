@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(dcmtk hyperfine)
+DEB_PACKAGES=(dcmtk orthanc hyperfine curl iproute2)
 PY_PACKAGES=(pydicom==3.0.2)
 
 missing=()

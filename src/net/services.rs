@@ -65,7 +65,7 @@ impl Identifier {
     }
 
     /// Encode in the transfer syntax `ts` (Explicit or Implicit VR Little Endian), declaring
-    /// UTF-8 when a value is not ASCII.
+    /// UTF-8 (ISO_IR 192) when a value is not ASCII.
     pub fn encode(&self, ts: &str) -> Result<Vec<u8>, String> {
         let utf8 = self.keys.iter().any(|(_, _, v)| !v.is_ascii());
         let mut obj = InMemDicomObject::new_empty();
