@@ -34,6 +34,9 @@ complete -c dicomkit -n "__fish_dicomkit_needs_command" -l no-progress -d 'No pr
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -s h -l help -d 'Print help'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -s V -l version -d 'Print version'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
+complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
+complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
+complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -s f -l fields -d 'One row per file with these fields (keywords or tags, comma-separated; repeatable)' -r
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -l max-value-length -d 'Cut values longer than N characters in table output (0: never). CSV and JSON are never cut' -r
@@ -50,5 +53,77 @@ complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -s q -l quiet -d
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -s V -l version -d 'Print version'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l pacs -d 'The PACS as AE@HOST:PORT (e.g. ORTHANC@pacs.example.org:4242)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l aet -d 'Our (calling) AE title; also the move destination for `move --to-dir`' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l connect-timeout -d 'Seconds to wait for the TCP connection' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l acse-timeout -d 'Seconds to wait for association negotiation and release' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l dimse-timeout -d 'Seconds to wait for each DIMSE message (each C-FIND/C-MOVE response)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l max-pdu -d 'Largest PDU we accept, in bytes' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -s q -l quiet -d 'Only errors on stderr'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand echo" -s V -l version -d 'Print version'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l pacs -d 'The PACS as AE@HOST:PORT (e.g. ORTHANC@pacs.example.org:4242)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l aet -d 'Our (calling) AE title; also the move destination for `move --to-dir`' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l connect-timeout -d 'Seconds to wait for the TCP connection' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l acse-timeout -d 'Seconds to wait for association negotiation and release' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l dimse-timeout -d 'Seconds to wait for each DIMSE message (each C-FIND/C-MOVE response)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l max-pdu -d 'Largest PDU we accept, in bytes' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l patient-id -d 'Patient ID to match (1-64 characters; no wildcards unless --allow-wildcards)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -s m -l modality -d 'Only studies with any of these modalities (comma-separated, repeatable)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l max-years-old -d 'Only studies at most N years old (StudyDate range from today minus N years)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l max-results -d 'Only the N most recent studies' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -s k -l query -d 'Extra matching (KEY=VALUE) or return (KEY) key, as findscu -k: a keyword or (gggg,eeee); repeatable' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l level -d 'Query/retrieve level' -r -f -a "patient\t'PATIENT'
+study\t'STUDY'
+series\t'SERIES'
+image\t'IMAGE'"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l allow-wildcards -d 'Allow *, ? and \\ in the patient ID (wildcard matching)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -s q -l quiet -d 'Only errors on stderr'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand find" -s V -l version -d 'Print version'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l pacs -d 'The PACS as AE@HOST:PORT (e.g. ORTHANC@pacs.example.org:4242)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l aet -d 'Our (calling) AE title; also the move destination for `move --to-dir`' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l connect-timeout -d 'Seconds to wait for the TCP connection' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l acse-timeout -d 'Seconds to wait for association negotiation and release' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l dimse-timeout -d 'Seconds to wait for each DIMSE message (each C-FIND/C-MOVE response)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l max-pdu -d 'Largest PDU we accept, in bytes' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l patient-id -d 'Patient ID to match (1-64 characters; no wildcards unless --allow-wildcards)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s m -l modality -d 'Only studies with any of these modalities (comma-separated, repeatable)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l max-years-old -d 'Only studies at most N years old (StudyDate range from today minus N years)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l max-results -d 'Only the N most recent studies' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s k -l query -d 'Extra matching (KEY=VALUE) or return (KEY) key, as findscu -k: a keyword or (gggg,eeee); repeatable' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l level -d 'Query/retrieve level' -r -f -a "patient\t'PATIENT'
+study\t'STUDY'
+series\t'SERIES'
+image\t'IMAGE'"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l dest -d 'Move to this AE (known to the PACS)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l to-dir -d 'Move to self: receive the instances into this folder' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l port -d 'With --to-dir: the port our Storage SCP listens on' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l bind -d 'With --to-dir: the address our Storage SCP listens on' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l allow-wildcards -d 'Allow *, ? and \\ in the patient ID (wildcard matching)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s q -l quiet -d 'Only errors on stderr'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s V -l version -d 'Print version'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

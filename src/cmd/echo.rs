@@ -18,7 +18,9 @@ use crate::output::Value;
 
 /// Arguments of `dicomkit echo`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_long_help = "Examples:\n  dicomkit echo --pacs ORTHANC@127.0.0.1:4242\n  DICOMKIT_PACS=PACS@pacs.local:104 dicomkit echo --format json")]
+#[command(
+    after_long_help = "Examples:\n  dicomkit echo --pacs ORTHANC@127.0.0.1:4242\n  DICOMKIT_PACS=PACS@pacs.local:104 dicomkit echo --format json"
+)]
 pub struct Args {
     /// Network options.
     #[command(flatten)]

@@ -21,9 +21,9 @@ use super::{Context, NetArgs};
 use crate::dicom::DicomFile;
 use crate::dicom::dictionary;
 use crate::error::{Error, Result};
+use crate::net::STUDY_ROOT_FIND;
 use crate::net::query::{Level, StudyQuery, snake_case, validate_patient_id};
 use crate::net::services::text_of;
-use crate::net::STUDY_ROOT_FIND;
 use crate::output::Value;
 
 /// The query options shared by `find` and `move`.
@@ -81,24 +81,38 @@ impl QueryArgs {
             LevelArg::Image => Level::Image,
         };
         match &self.patient_id {
-            Some(id) => validate_patient_id(id, self.allow_wildcards).map_err(|m| Error::Usage(format!("--patient-id: {m}")))?,
+            Some(id) => validate_patient_id(id, self.allow_wildcards)
+                .map_err(|m| Error::Usage(format!("--patient-id: {m}")))?,
             None if matches!(level, Level::Patient | Level::Study) => {
-                return Err(Error::Usage("--patient-id is required at patient and study level".into()));
+                return Err(Error::Usage(
+                    "--patient-id is required at patient and study level".into(),
+                ));
             }
             None => {}
         }
         let mut modalities = Vec::new();
         for m in &self.modality {
             let m = m.trim().to_ascii_uppercase();
-            if m.is_empty() || m.len() > 16 || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Error::Usage(format!("--modality: {m:?} is not a modality code (e.g. CT, MR, ECG)")));
+            if m.is_empty()
+                || m.len() > 16
+                || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(Error::Usage(format!(
+                    "--modality: {m:?} is not a modality code (e.g. CT, MR, ECG)"
+                )));
             }
             if !modalities.contains(&m) {
                 modalities.push(m);
             }
         }
-        if level != Level::Study && (!modalities.is_empty() || self.max_years_old.is_some() || self.max_results.is_some()) {
-            return Err(Error::Usage("--modality, --max-years-old and --max-results apply at study level only".into()));
+        if level != Level::Study
+            && (!modalities.is_empty()
+                || self.max_years_old.is_some()
+                || self.max_results.is_some())
+        {
+            return Err(Error::Usage(
+                "--modality, --max-years-old and --max-results apply at study level only".into(),
+            ));
         }
         let mut extra = Vec::new();
         for k in &self.keys {
@@ -109,7 +123,9 @@ impl QueryArgs {
             patient_id: self.patient_id.clone(),
             modalities,
             max_years_old: self.max_years_old,
-            max_results: self.max_results.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            max_results: self
+                .max_results
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             extra,
         })
     }
@@ -118,14 +134,17 @@ impl QueryArgs {
 /// Parse `-k KEY[=VALUE]`: the tag and its VR from the dictionary (LO for unknown tags).
 fn parse_key(text: &str) -> Result<(Tag, VR, String)> {
     let (key, value) = text.split_once('=').unwrap_or((text, ""));
-    let (g, e) = dictionary::parse_tag_spec(key.trim()).map_err(|m| Error::Usage(format!("-k {text:?}: {m}")))?;
+    let (g, e) = dictionary::parse_tag_spec(key.trim())
+        .map_err(|m| Error::Usage(format!("-k {text:?}: {m}")))?;
     let vr = dictionary::entry_of(g, e)
         .and_then(|d| d.vr.get(..2))
         .and_then(|v| <[u8; 2]>::try_from(v.as_bytes()).ok())
         .and_then(VR::from_binary)
         .unwrap_or(VR::LO);
     if vr == VR::SQ {
-        return Err(Error::Usage(format!("-k {text:?}: sequence keys are not supported")));
+        return Err(Error::Usage(format!(
+            "-k {text:?}: sequence keys are not supported"
+        )));
     }
     Ok((Tag(g, e), vr, value.to_owned()))
 }
@@ -134,12 +153,20 @@ fn parse_key(text: &str) -> Result<(Tag, VR, String)> {
 pub fn column_of(tag: Tag) -> String {
     dictionary::keyword_of(tag.group(), tag.element())
         .filter(|k| !matches!(*k, "GenericGroupLength" | "PrivateCreator"))
-        .map_or_else(|| format!("{:04x}_{:04x}", tag.group(), tag.element()), snake_case)
+        .map_or_else(
+            || format!("{:04x}_{:04x}", tag.group(), tag.element()),
+            snake_case,
+        )
 }
 
 /// The columns of a query's result: the level's default keys, then extra keys.
 pub fn columns(query: &StudyQuery) -> Vec<(Tag, String)> {
-    let mut cols: Vec<(Tag, String)> = query.level.default_keys().iter().map(|(t, _, name)| (*t, (*name).to_owned())).collect();
+    let mut cols: Vec<(Tag, String)> = query
+        .level
+        .default_keys()
+        .iter()
+        .map(|(t, _, name)| (*t, (*name).to_owned()))
+        .collect();
     for (tag, _, _) in &query.extra {
         if !cols.iter().any(|(t, _)| t == tag) && *tag != Tag(0x0008, 0x0052) {
             cols.push((*tag, column_of(*tag)));
@@ -153,12 +180,16 @@ pub fn row(m: &DicomFile, cols: &[(Tag, String)]) -> Vec<Value> {
     cols.iter()
         .map(|(tag, name)| {
             let text = text_of(m, *tag);
-            if name.starts_with("number_of_") {
-                if let Ok(n) = text.trim().parse::<i64>() {
-                    return Value::Int(n);
-                }
+            if name.starts_with("number_of_")
+                && let Ok(n) = text.trim().parse::<i64>()
+            {
+                return Value::Int(n);
             }
-            if text.is_empty() { Value::Null } else { Value::Text(text) }
+            if text.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(text)
+            }
         })
         .collect()
 }
@@ -190,7 +221,10 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         ctx.warn(&e.to_string());
     }
     if matches.is_empty() {
-        return Err(Error::NoMatch(format!("{node}: no {} matched", query.level.code().to_ascii_lowercase())));
+        return Err(Error::NoMatch(format!(
+            "{node}: no {} matched",
+            query.level.code().to_ascii_lowercase()
+        )));
     }
     let cols = columns(&query);
     let names: Vec<&str> = cols.iter().map(|(_, n)| n.as_str()).collect();

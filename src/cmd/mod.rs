@@ -91,19 +91,39 @@ pub struct NetArgs {
     pub pacs: String,
 
     /// Our (calling) AE title; also the move destination for `move --to-dir`.
-    #[arg(long, env = "DICOMKIT_AET", value_name = "AE", default_value = "DICOMKIT")]
+    #[arg(
+        long,
+        env = "DICOMKIT_AET",
+        value_name = "AE",
+        default_value = "DICOMKIT"
+    )]
     pub aet: String,
 
     /// Seconds to wait for the TCP connection.
-    #[arg(long, env = "DICOMKIT_CONNECT_TIMEOUT", value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        env = "DICOMKIT_CONNECT_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 10.0
+    )]
     pub connect_timeout: f64,
 
     /// Seconds to wait for association negotiation and release.
-    #[arg(long, env = "DICOMKIT_ACSE_TIMEOUT", value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        env = "DICOMKIT_ACSE_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 10.0
+    )]
     pub acse_timeout: f64,
 
     /// Seconds to wait for each DIMSE message (each C-FIND/C-MOVE response).
-    #[arg(long, env = "DICOMKIT_DIMSE_TIMEOUT", value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        env = "DICOMKIT_DIMSE_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 10.0
+    )]
     pub dimse_timeout: f64,
 
     /// Largest PDU we accept, in bytes.
@@ -116,7 +136,8 @@ impl NetArgs {
     /// The validated peer (exit 2 before any connection when invalid or unresolvable).
     pub fn node(&self) -> Result<Node, Error> {
         let node = Node::parse(&self.pacs).map_err(|m| Error::Usage(format!("--pacs {m}")))?;
-        node.resolve().map_err(|m| Error::Usage(format!("--pacs {m}")))?;
+        node.resolve()
+            .map_err(|m| Error::Usage(format!("--pacs {m}")))?;
         crate::net::validate_ae(&self.aet).map_err(|m| Error::Usage(format!("--aet: {m}")))?;
         Ok(node)
     }
@@ -127,7 +148,9 @@ impl NetArgs {
             if v.is_finite() && v > 0.0 && v <= 86_400.0 {
                 Ok(Duration::from_secs_f64(v))
             } else {
-                Err(Error::Usage(format!("--{name} must be a number of seconds between 0 and 86400, not {v}")))
+                Err(Error::Usage(format!(
+                    "--{name} must be a number of seconds between 0 and 86400, not {v}"
+                )))
             }
         };
         Ok(Timeouts {

@@ -56,7 +56,12 @@ pub struct Args {
     pub port: u16,
 
     /// With --to-dir: the address our Storage SCP listens on.
-    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0", requires = "to_dir")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "0.0.0.0",
+        requires = "to_dir"
+    )]
     pub bind: IpAddr,
 }
 
@@ -78,7 +83,9 @@ pub const COLUMNS: [&str; 10] = [
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let query = args.query.query()?;
     if query.level != crate::net::query::Level::Study {
-        return Err(Error::Usage("move works at study level (--level study)".into()));
+        return Err(Error::Usage(
+            "move works at study level (--level study)".into(),
+        ));
     }
     let node = args.net.node()?;
     let destination = match &args.dest {
@@ -116,12 +123,25 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     for (i, study) in studies.iter().enumerate() {
         let mut id = Identifier::default();
         id.set(Tag(0x0008, 0x0052), VR::CS, "STUDY");
-        id.set(Tag(0x0020, 0x000D), VR::UI, text_of(study, Tag(0x0020, 0x000D)));
+        id.set(
+            Tag(0x0020, 0x000D),
+            VR::UI,
+            text_of(study, Tag(0x0020, 0x000D)),
+        );
         let mut progress = |_remaining: Option<u32>, completed: u32, failed: u32, warning: u32| {
-            bar.set_position(done_before + u64::from(completed) + u64::from(failed) + u64::from(warning));
+            bar.set_position(
+                done_before + u64::from(completed) + u64::from(failed) + u64::from(warning),
+            );
         };
-        let outcome = move_to(&mut assoc, STUDY_ROOT_MOVE, &id, &destination, &mut progress)?;
-        done_before += u64::from(outcome.completed) + u64::from(outcome.failed) + u64::from(outcome.warning);
+        let outcome = move_to(
+            &mut assoc,
+            STUDY_ROOT_MOVE,
+            &id,
+            &destination,
+            &mut progress,
+        )?;
+        done_before +=
+            u64::from(outcome.completed) + u64::from(outcome.failed) + u64::from(outcome.warning);
         bar.set_position(done_before);
         let unknown_destination = outcome.status.is_some_and(|s| s.0 == 0xA801);
         outcomes.push((i, outcome));
@@ -139,23 +159,36 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         for event in scp.stop() {
             match event {
                 ScpEvent::Stored { .. } => received += 1,
-                ScpEvent::Failed { sop_instance, reason } => ctx.item_error(&sop_instance, &reason),
+                ScpEvent::Failed {
+                    sop_instance,
+                    reason,
+                } => ctx.item_error(&sop_instance, &reason),
                 ScpEvent::AssociationError(e) => ctx.warn(&format!("storage SCP: {e}")),
             }
         }
     }
 
     let mut out = ctx.rows(&COLUMNS);
-    let (mut completed, mut failed, mut warning, mut outright, mut partial) = (0u64, 0u64, 0u64, Vec::new(), false);
+    let (mut completed, mut failed, mut warning, mut outright, mut partial) =
+        (0u64, 0u64, 0u64, Vec::new(), false);
     for (i, o) in &outcomes {
-        let Some(study) = studies.get(*i) else { continue };
+        let Some(study) = studies.get(*i) else {
+            continue;
+        };
         let status = o.status.unwrap_or(crate::net::Status(0xC000));
         completed += u64::from(o.completed);
         failed += u64::from(o.failed);
         warning += u64::from(o.warning);
         match status.class() {
             StatusClass::Failure | StatusClass::Cancel if o.completed == 0 && o.warning == 0 => {
-                outright.push(format!("study {} failed with status {status}{}", text_of(study, Tag(0x0020, 0x000D)), o.comment.as_ref().map(|c| format!(" ({c})")).unwrap_or_default()));
+                outright.push(format!(
+                    "study {} failed with status {status}{}",
+                    text_of(study, Tag(0x0020, 0x000D)),
+                    o.comment
+                        .as_ref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ));
             }
             StatusClass::Success if o.failed == 0 && o.warning == 0 => {}
             _ => partial = true,
@@ -176,7 +209,10 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     out.finish()?;
 
     let target = match &args.to_dir {
-        Some(dir) => format!("{destination} (this dicomkit, {received} file(s) written to {})", dir.display()),
+        Some(dir) => format!(
+            "{destination} (this dicomkit, {received} file(s) written to {})",
+            dir.display()
+        ),
         None => destination.clone(),
     };
     if !ctx.quiet {
@@ -189,23 +225,36 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     }
     if outright.len() == outcomes.len() {
         let first = outright.first().cloned().unwrap_or_default();
-        return Err(Error::Network(format!("{node}: C-MOVE to {destination:?} failed: {first}{}", hint(&outcomes, &destination))));
+        return Err(Error::Network(format!(
+            "{node}: C-MOVE to {destination:?} failed: {first}{}",
+            hint(&outcomes, &destination)
+        )));
     }
     for o in &outright {
         ctx.item_error(&node.to_string(), o);
     }
     if partial || !outright.is_empty() || failed > 0 || warning > 0 {
-        return Err(Error::Partial(format!("C-MOVE to {destination}: {failed} failed, {warning} warning sub-operation(s), {} stud{} failed", outright.len(), if outright.len() == 1 { "y" } else { "ies" })));
+        return Err(Error::Partial(format!(
+            "C-MOVE to {destination}: {failed} failed, {warning} warning sub-operation(s), {} stud{} failed",
+            outright.len(),
+            if outright.len() == 1 { "y" } else { "ies" }
+        )));
     }
     Ok(())
 }
 
 /// A hint for the usual cause of an outright failure.
 fn hint(outcomes: &[(usize, MoveOutcome)], destination: &str) -> String {
-    let unknown = outcomes.iter().any(|(_, o)| o.status.is_some_and(|s| s.0 == 0xA801));
+    let unknown = outcomes
+        .iter()
+        .any(|(_, o)| o.status.is_some_and(|s| s.0 == 0xA801));
     if unknown {
-        format!(" — the PACS does not know the AE {destination:?}: add it to the PACS's list of modalities (AE, host, port)")
+        format!(
+            " — the PACS does not know the AE {destination:?}: add it to the PACS's list of modalities (AE, host, port)"
+        )
     } else {
-        format!(" — check that the PACS knows the AE {destination:?} (AE, host, port) and that it accepts the studies' SOP classes")
+        format!(
+            " — check that the PACS knows the AE {destination:?} (AE, host, port) and that it accepts the studies' SOP classes"
+        )
     }
 }

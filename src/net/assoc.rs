@@ -44,7 +44,10 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
 }
 
 fn is_timeout(kind: Option<io::ErrorKind>) -> bool {
-    matches!(kind, Some(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
+    matches!(
+        kind,
+        Some(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    )
 }
 
 /// The whole chain of an error, as one line.
@@ -64,7 +67,12 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Turn a dicom-ul error into a [`NetError`] naming the peer; `waiting_for` says what a
 /// timeout was waiting for.
-pub fn map_ul_error(peer: &str, e: dicom_ul::association::Error, waiting_for: &str, timeout: Duration) -> NetError {
+pub fn map_ul_error(
+    peer: &str,
+    e: dicom_ul::association::Error,
+    waiting_for: &str,
+    timeout: Duration,
+) -> NetError {
     use dicom_ul::association::Error as E;
     let kind = io_kind(&e);
     match e {
@@ -73,32 +81,77 @@ pub fn map_ul_error(peer: &str, e: dicom_ul::association::Error, waiting_for: &s
                 dicom_ul::pdu::AssociationRJResult::Permanent => "permanent",
                 dicom_ul::pdu::AssociationRJResult::Transient => "transient",
             };
-            NetError::Rejected { peer: peer.into(), reason: format!("{} ({permanence})", association_rj.source) }
-        }
-        E::Aborted { .. } => NetError::Aborted { peer: peer.into(), what: "the peer aborted the association (A-ABORT)".into() },
-        E::NoAcceptedPresentationContexts { .. } => NetError::NotAccepted { peer: peer.into(), what: waiting_for.into() },
-        E::Connect { ref source, .. } | E::ToAddress { ref source, .. } => {
-            if is_timeout(Some(source.kind())) {
-                NetError::Timeout { peer: peer.into(), what: "the TCP connection".into(), seconds: timeout.as_secs_f64() }
-            } else {
-                NetError::Connect { peer: peer.into(), reason: source.to_string() }
+            NetError::Rejected {
+                peer: peer.into(),
+                reason: format!("{} ({permanence})", association_rj.source),
             }
         }
-        E::ConnectionClosed { .. } => NetError::Aborted { peer: peer.into(), what: "the peer closed the connection".into() },
+        E::Aborted { .. } => NetError::Aborted {
+            peer: peer.into(),
+            what: "the peer aborted the association (A-ABORT)".into(),
+        },
+        E::NoAcceptedPresentationContexts { .. } => NetError::NotAccepted {
+            peer: peer.into(),
+            what: waiting_for.into(),
+        },
+        E::Connect { ref source, .. } | E::ToAddress { ref source, .. } => {
+            if is_timeout(Some(source.kind())) {
+                NetError::Timeout {
+                    peer: peer.into(),
+                    what: "the TCP connection".into(),
+                    seconds: timeout.as_secs_f64(),
+                }
+            } else {
+                NetError::Connect {
+                    peer: peer.into(),
+                    reason: source.to_string(),
+                }
+            }
+        }
+        E::ConnectionClosed { .. } => NetError::Aborted {
+            peer: peer.into(),
+            what: "the peer closed the connection".into(),
+        },
         ref other if is_timeout(kind) => {
             let _ = other;
-            NetError::Timeout { peer: peer.into(), what: waiting_for.into(), seconds: timeout.as_secs_f64() }
+            NetError::Timeout {
+                peer: peer.into(),
+                what: waiting_for.into(),
+                seconds: timeout.as_secs_f64(),
+            }
         }
-        ref other if matches!(kind, Some(io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe)) => {
-            NetError::Aborted { peer: peer.into(), what: format!("the peer closed the connection ({})", chain(other)) }
+        ref other
+            if matches!(
+                kind,
+                Some(
+                    io::ErrorKind::UnexpectedEof
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::BrokenPipe
+                )
+            ) =>
+        {
+            NetError::Aborted {
+                peer: peer.into(),
+                what: format!("the peer closed the connection ({})", chain(other)),
+            }
         }
-        other => NetError::Protocol { peer: peer.into(), what: chain(&other) },
+        other => NetError::Protocol {
+            peer: peer.into(),
+            what: chain(&other),
+        },
     }
 }
 
 /// Send one DIMSE message: the command set as one command PDV, then the data set (if any) as
 /// data PDVs no larger than the peer's maximum PDU length.
-pub fn send_message<A>(assoc: &mut A, peer: &str, context_id: u8, command: &[u8], data: Option<&[u8]>, timeout: Duration) -> Result<(), NetError>
+pub fn send_message<A>(
+    assoc: &mut A,
+    peer: &str,
+    context_id: u8,
+    command: &[u8],
+    data: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<(), NetError>
 where
     A: SyncAssociation<TcpStream>,
 {
@@ -109,8 +162,14 @@ where
     let mut send = |kind: PDataValueType, bytes: &[u8]| -> Result<(), NetError> {
         let mut chunks = bytes.chunks(max).peekable();
         if bytes.is_empty() {
-            let pdv = PDataValue { presentation_context_id: context_id, value_type: kind.clone(), is_last: true, data: Vec::new() };
-            return SyncAssociation::send(assoc, &Pdu::PData { data: vec![pdv] }).map_err(|e| map_ul_error(peer, e, "sending", timeout));
+            let pdv = PDataValue {
+                presentation_context_id: context_id,
+                value_type: kind.clone(),
+                is_last: true,
+                data: Vec::new(),
+            };
+            return SyncAssociation::send(assoc, &Pdu::PData { data: vec![pdv] })
+                .map_err(|e| map_ul_error(peer, e, "sending", timeout));
         }
         while let Some(chunk) = chunks.next() {
             let pdv = PDataValue {
@@ -119,7 +178,8 @@ where
                 is_last: chunks.peek().is_none(),
                 data: chunk.to_vec(),
             };
-            SyncAssociation::send(assoc, &Pdu::PData { data: vec![pdv] }).map_err(|e| map_ul_error(peer, e, "sending", timeout))?;
+            SyncAssociation::send(assoc, &Pdu::PData { data: vec![pdv] })
+                .map_err(|e| map_ul_error(peer, e, "sending", timeout))?;
         }
         Ok(())
     };
@@ -140,7 +200,12 @@ pub enum Incoming {
 }
 
 /// Receive one DIMSE message (or a release request), waiting at most `timeout` for each PDU.
-pub fn receive_message<A>(assoc: &mut A, peer: &str, timeout: Duration, waiting_for: &str) -> Result<Incoming, NetError>
+pub fn receive_message<A>(
+    assoc: &mut A,
+    peer: &str,
+    timeout: Duration,
+    waiting_for: &str,
+) -> Result<Incoming, NetError>
 where
     A: SyncAssociation<TcpStream>,
 {
@@ -150,30 +215,51 @@ where
     let mut data: Vec<u8> = Vec::new();
     let mut context = None;
     loop {
-        let pdu = SyncAssociation::receive(assoc).map_err(|e| map_ul_error(peer, e, waiting_for, timeout))?;
+        let pdu = SyncAssociation::receive(assoc)
+            .map_err(|e| map_ul_error(peer, e, waiting_for, timeout))?;
         match pdu {
             Pdu::PData { data: pdvs } => {
                 for pdv in pdvs {
-                    if *context.get_or_insert(pdv.presentation_context_id) != pdv.presentation_context_id {
-                        return Err(NetError::Protocol { peer: peer.into(), what: "a message mixes presentation contexts".into() });
+                    if *context.get_or_insert(pdv.presentation_context_id)
+                        != pdv.presentation_context_id
+                    {
+                        return Err(NetError::Protocol {
+                            peer: peer.into(),
+                            what: "a message mixes presentation contexts".into(),
+                        });
                     }
                     match pdv.value_type {
                         PDataValueType::Command => {
                             if parsed.is_some() {
-                                return Err(NetError::Protocol { peer: peer.into(), what: "command fragment after the last one".into() });
+                                return Err(NetError::Protocol {
+                                    peer: peer.into(),
+                                    what: "command fragment after the last one".into(),
+                                });
                             }
                             command.extend_from_slice(&pdv.data);
                             if pdv.is_last {
-                                let c = Command::parse(&command).map_err(|what| NetError::Protocol { peer: peer.into(), what })?;
+                                let c = Command::parse(&command).map_err(|what| {
+                                    NetError::Protocol {
+                                        peer: peer.into(),
+                                        what,
+                                    }
+                                })?;
                                 if !c.has_data_set {
-                                    return Ok(Incoming::Message(Message { context_id: pdv.presentation_context_id, command: c, data: None }));
+                                    return Ok(Incoming::Message(Message {
+                                        context_id: pdv.presentation_context_id,
+                                        command: c,
+                                        data: None,
+                                    }));
                                 }
                                 parsed = Some(c);
                             }
                         }
                         PDataValueType::Data => {
                             let Some(c) = parsed.take() else {
-                                return Err(NetError::Protocol { peer: peer.into(), what: "data fragment before the command set".into() });
+                                return Err(NetError::Protocol {
+                                    peer: peer.into(),
+                                    what: "data fragment before the command set".into(),
+                                });
                             };
                             data.extend_from_slice(&pdv.data);
                             if pdv.is_last {
@@ -192,13 +278,21 @@ where
             Pdu::AbortRQ { source } => {
                 let by = match source {
                     AbortRQSource::ServiceUser => "service user".to_owned(),
-                    AbortRQSource::ServiceProvider(reason) => format!("service provider: {reason:?}"),
+                    AbortRQSource::ServiceProvider(reason) => {
+                        format!("service provider: {reason:?}")
+                    }
                     AbortRQSource::Reserved => "reserved source".to_owned(),
                 };
-                return Err(NetError::Aborted { peer: peer.into(), what: format!("the peer aborted the association (A-ABORT, {by})") });
+                return Err(NetError::Aborted {
+                    peer: peer.into(),
+                    what: format!("the peer aborted the association (A-ABORT, {by})"),
+                });
             }
             other => {
-                return Err(NetError::Protocol { peer: peer.into(), what: format!("unexpected {}", other.short_description()) });
+                return Err(NetError::Protocol {
+                    peer: peer.into(),
+                    what: format!("unexpected {}", other.short_description()),
+                });
             }
         }
     }
@@ -230,7 +324,10 @@ impl Association {
     /// Connect to `node` and negotiate the association.
     pub fn open(node: &Node, request: &AssociationRequest<'_>) -> Result<Association, NetError> {
         let peer = node.to_string();
-        let addr = node.resolve().map_err(|reason| NetError::Connect { peer: peer.clone(), reason })?;
+        let addr = node.resolve().map_err(|reason| NetError::Connect {
+            peer: peer.clone(),
+            reason,
+        })?;
         let mut options = ClientAssociationOptions::new()
             .calling_ae_title(request.calling_ae.to_owned())
             .called_ae_title(node.ae.clone())
@@ -239,11 +336,19 @@ impl Association {
             .read_timeout(request.timeouts.acse)
             .write_timeout(request.timeouts.dimse.max(request.timeouts.acse));
         for abs in request.abstract_syntaxes {
-            options = options.with_presentation_context(abs.to_string(), vec![EXPLICIT_VR_LE.to_owned(), IMPLICIT_VR_LE.to_owned()]);
+            options = options.with_presentation_context(
+                abs.to_string(),
+                vec![EXPLICIT_VR_LE.to_owned(), IMPLICIT_VR_LE.to_owned()],
+            );
         }
-        let mut inner = options
-            .establish(addr)
-            .map_err(|e| map_ul_error(&peer, e, "the association answer (A-ASSOCIATE-AC)", request.timeouts.acse))?;
+        let mut inner = options.establish(addr).map_err(|e| {
+            map_ul_error(
+                &peer,
+                e,
+                "the association answer (A-ASSOCIATE-AC)",
+                request.timeouts.acse,
+            )
+        })?;
         // Without TCP_NODELAY every DIMSE exchange stalls ~40 ms on delayed ACKs.
         let _ = inner.inner_stream().set_nodelay(true);
         let contexts = inner
@@ -252,7 +357,13 @@ impl Association {
             .filter(|pc| pc.reason == PresentationContextResultReason::Acceptance)
             .cloned()
             .collect();
-        Ok(Association { inner: Some(inner), peer, next_id: 1, timeouts: request.timeouts, contexts })
+        Ok(Association {
+            inner: Some(inner),
+            peer,
+            next_id: 1,
+            timeouts: request.timeouts,
+            contexts,
+        })
     }
 
     /// The peer, as `AE@HOST:PORT`.
@@ -277,11 +388,19 @@ impl Association {
 
     fn inner(&mut self) -> Result<&mut ClientAssociation<TcpStream>, NetError> {
         let peer = self.peer.clone();
-        self.inner.as_mut().ok_or(NetError::Aborted { peer, what: "the association is closed".into() })
+        self.inner.as_mut().ok_or(NetError::Aborted {
+            peer,
+            what: "the association is closed".into(),
+        })
     }
 
     /// Send a message on presentation context `context_id`.
-    pub fn send(&mut self, context_id: u8, command: &[u8], data: Option<&[u8]>) -> Result<(), NetError> {
+    pub fn send(
+        &mut self,
+        context_id: u8,
+        command: &[u8],
+        data: Option<&[u8]>,
+    ) -> Result<(), NetError> {
         let peer = self.peer.clone();
         let timeout = self.timeouts.dimse;
         let inner = self.inner()?;
@@ -295,17 +414,31 @@ impl Association {
         let inner = self.inner()?;
         match receive_message(inner, &peer, timeout, waiting_for)? {
             Incoming::Message(m) => Ok(m),
-            Incoming::ReleaseRequested => {
-                Err(NetError::Aborted { peer, what: format!("the peer released the association while we waited for {waiting_for}") })
-            }
+            Incoming::ReleaseRequested => Err(NetError::Aborted {
+                peer,
+                what: format!(
+                    "the peer released the association while we waited for {waiting_for}"
+                ),
+            }),
         }
     }
 
     /// Release the association (A-RELEASE), waiting at most the ACSE timeout.
     pub fn release(mut self) -> Result<(), NetError> {
-        let Some(mut inner) = self.inner.take() else { return Ok(()) };
-        let _ = inner.inner_stream().set_read_timeout(Some(self.timeouts.acse));
-        inner.release().map_err(|e| map_ul_error(&self.peer, e, "the release answer (A-RELEASE-RP)", self.timeouts.acse))
+        let Some(mut inner) = self.inner.take() else {
+            return Ok(());
+        };
+        let _ = inner
+            .inner_stream()
+            .set_read_timeout(Some(self.timeouts.acse));
+        inner.release().map_err(|e| {
+            map_ul_error(
+                &self.peer,
+                e,
+                "the release answer (A-RELEASE-RP)",
+                self.timeouts.acse,
+            )
+        })
     }
 
     /// Abort the association: A-ABORT with source "service user", then close.
@@ -315,7 +448,12 @@ impl Association {
 
     fn abort_inner(&mut self) {
         if let Some(mut inner) = self.inner.take() {
-            let _ = SyncAssociation::send(&mut inner, &Pdu::AbortRQ { source: AbortRQSource::ServiceUser });
+            let _ = SyncAssociation::send(
+                &mut inner,
+                &Pdu::AbortRQ {
+                    source: AbortRQSource::ServiceUser,
+                },
+            );
             let _ = inner.inner_stream().shutdown(std::net::Shutdown::Both);
         }
     }

@@ -96,7 +96,11 @@ pub fn move_rq(message_id: u16, sop_class: &str, destination: &str) -> Vec<u8> {
         ui(tags::AFFECTED_SOP_CLASS_UID, sop_class),
         us(tags::COMMAND_FIELD, field::C_MOVE_RQ),
         us(tags::MESSAGE_ID, message_id),
-        DataElement::new(tags::MOVE_DESTINATION, VR::AE, PrimitiveValue::from(destination)),
+        DataElement::new(
+            tags::MOVE_DESTINATION,
+            VR::AE,
+            PrimitiveValue::from(destination),
+        ),
         us(tags::PRIORITY, MEDIUM),
         us(tags::COMMAND_DATA_SET_TYPE, DATA_SET),
     ])
@@ -176,10 +180,13 @@ impl Command {
             return Err(format!("malformed command set: {e}"));
         }
         let uint = |tag: Tag| {
-            set.elements.iter().find(|e| e.tag == tag).and_then(|e| match &e.value {
-                Value::UInts(v) => v.first().and_then(|x| u32::try_from(*x).ok()),
-                _ => None,
-            })
+            set.elements
+                .iter()
+                .find(|e| e.tag == tag)
+                .and_then(|e| match &e.value {
+                    Value::UInts(v) => v.first().and_then(|x| u32::try_from(*x).ok()),
+                    _ => None,
+                })
         };
         let text = |tag: Tag| {
             set.elements
@@ -239,7 +246,10 @@ mod tests {
         assert_eq!(c.move_destination.as_deref(), Some("STORESCP"));
         assert!(c.has_data_set);
         let c = Command::parse(&echo_rsp(3, 0)).unwrap();
-        assert_eq!((c.field, c.responding_to, c.status), (field::C_ECHO_RSP, Some(3), Some(Status(0))));
+        assert_eq!(
+            (c.field, c.responding_to, c.status),
+            (field::C_ECHO_RSP, Some(3), Some(Status(0)))
+        );
         assert!(!c.has_data_set);
         let bytes = store_rsp(9, "1.2.3", "1.2.3.4", 0xA700);
         // Group length first: (0000,0000) UL, length 4.
@@ -249,7 +259,10 @@ mod tests {
         let c = Command::parse(&bytes).unwrap();
         assert_eq!(c.sop_instance.as_deref(), Some("1.2.3.4"));
         assert_eq!(c.status, Some(Status(0xA700)));
-        assert_eq!(Command::parse(&cancel_rq(5)).unwrap().responding_to, Some(5));
+        assert_eq!(
+            Command::parse(&cancel_rq(5)).unwrap().responding_to,
+            Some(5)
+        );
         assert!(Command::parse(&[1, 2, 3]).is_err());
     }
 }

@@ -75,7 +75,11 @@ impl Node {
             .ok()
             .filter(|p| *p > 0)
             .ok_or_else(|| format!("{text:?}: port must be 1-65535, not {port:?}"))?;
-        Ok(Node { ae: ae.to_owned(), host: host.to_owned(), port })
+        Ok(Node {
+            ae: ae.to_owned(),
+            host: host.to_owned(),
+            port,
+        })
     }
 
     /// Resolve the host to a socket address (the first one the resolver gives).
@@ -104,8 +108,13 @@ pub fn validate_ae(ae: &str) -> Result<(), String> {
     if ae.is_empty() || ae.len() > 16 {
         return Err(format!("AE title {ae:?} must be 1-16 characters"));
     }
-    if ae.chars().any(|c| c == '\\' || c.is_control() || !c.is_ascii()) {
-        return Err(format!("AE title {ae:?} has a backslash, a control or non-ASCII character"));
+    if ae
+        .chars()
+        .any(|c| c == '\\' || c.is_control() || !c.is_ascii())
+    {
+        return Err(format!(
+            "AE title {ae:?} has a backslash, a control or non-ASCII character"
+        ));
     }
     if ae.trim().is_empty() {
         return Err("AE title is all spaces".into());
@@ -127,7 +136,11 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         let ten = Duration::from_secs(10);
-        Timeouts { connect: ten, acse: ten, dimse: ten }
+        Timeouts {
+            connect: ten,
+            acse: ten,
+            dimse: ten,
+        }
     }
 }
 

@@ -111,7 +111,9 @@ impl StudyQuery {
     /// The earliest StudyDate (YYYYMMDD) allowed by `max_years_old`, counted from `today`.
     pub fn earliest_date(&self, today: NaiveDate) -> Option<String> {
         let years = self.max_years_old?;
-        let start = today.checked_sub_months(Months::new(years.saturating_mul(12))).unwrap_or(NaiveDate::MIN);
+        let start = today
+            .checked_sub_months(Months::new(years.saturating_mul(12)))
+            .unwrap_or(NaiveDate::MIN);
         Some(start.format("%Y%m%d").to_string())
     }
 
@@ -144,7 +146,11 @@ impl StudyQuery {
     /// Run the query on an open association (Study Root), apply the filters, sort newest
     /// first, keep `max_results`. For answers without ModalitiesInStudy (dcmqrscp does not
     /// support it) the study's series are queried on the same association to learn them.
-    pub fn run(&self, assoc: &mut Association, today: NaiveDate) -> Result<Vec<DicomFile>, NetError> {
+    pub fn run(
+        &self,
+        assoc: &mut Association,
+        today: NaiveDate,
+    ) -> Result<Vec<DicomFile>, NetError> {
         let mut matches = find(assoc, STUDY_ROOT_FIND, &self.identifier(today))?;
         if self.level != Level::Study {
             return Ok(matches);
@@ -158,9 +164,17 @@ impl StudyQuery {
                     listed = self.series_modalities(assoc, &text_of(&m, STUDY_UID))?;
                     // Fill in what the PACS did not return, so the answer says what matched.
                     m.elements.retain(|e| e.tag != MODALITIES_IN_STUDY);
-                    m.elements.push(Element { tag: MODALITIES_IN_STUDY, vr: VR::CS, length: None, value: Value::Strings(listed.clone()) });
+                    m.elements.push(Element {
+                        tag: MODALITIES_IN_STUDY,
+                        vr: VR::CS,
+                        length: None,
+                        value: Value::Strings(listed.clone()),
+                    });
                 }
-                if listed.iter().any(|x| self.modalities.iter().any(|w| w.eq_ignore_ascii_case(x))) {
+                if listed
+                    .iter()
+                    .any(|x| self.modalities.iter().any(|w| w.eq_ignore_ascii_case(x)))
+                {
                     kept.push(m);
                 }
             }
@@ -172,14 +186,19 @@ impl StudyQuery {
                 !d.is_empty() && d >= start
             });
         }
-        matches.sort_by_key(|m| std::cmp::Reverse((text_of(m, STUDY_DATE), text_of(m, STUDY_TIME))));
+        matches
+            .sort_by_key(|m| std::cmp::Reverse((text_of(m, STUDY_DATE), text_of(m, STUDY_TIME))));
         if let Some(n) = self.max_results {
             matches.truncate(n);
         }
         Ok(matches)
     }
 
-    fn series_modalities(&self, assoc: &mut Association, study_uid: &str) -> Result<Vec<String>, NetError> {
+    fn series_modalities(
+        &self,
+        assoc: &mut Association,
+        study_uid: &str,
+    ) -> Result<Vec<String>, NetError> {
         if study_uid.is_empty() {
             return Ok(Vec::new());
         }
@@ -189,7 +208,11 @@ impl StudyQuery {
         id.set(MODALITY, VR::CS, "");
         id.set(Tag(0x0020, 0x000E), VR::UI, "");
         let series = find(assoc, STUDY_ROOT_FIND, &id)?;
-        let mut out: Vec<String> = series.iter().map(|s| text_of(s, MODALITY)).filter(|m| !m.is_empty()).collect();
+        let mut out: Vec<String> = series
+            .iter()
+            .map(|s| text_of(s, MODALITY))
+            .filter(|m| !m.is_empty())
+            .collect();
         out.sort();
         out.dedup();
         Ok(out)
@@ -198,7 +221,11 @@ impl StudyQuery {
 
 /// The values of ModalitiesInStudy of an answer.
 pub fn modalities_of(m: &DicomFile) -> Vec<String> {
-    text_of(m, MODALITIES_IN_STUDY).split('\\').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    text_of(m, MODALITIES_IN_STUDY)
+        .split('\\')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Check a Patient ID like the gateway: 1–64 characters, no `*`, `?` or `\` unless wildcards
@@ -211,7 +238,9 @@ pub fn validate_patient_id(id: &str, allow_wildcards: bool) -> Result<(), String
         return Err(format!("patient ID {id:?} has control characters"));
     }
     if !allow_wildcards && id.contains(['*', '?', '\\']) {
-        return Err(format!("patient ID {id:?} has a wildcard or backslash (*, ?, \\); use --allow-wildcards to query with wildcards"));
+        return Err(format!(
+            "patient ID {id:?} has a wildcard or backslash (*, ?, \\); use --allow-wildcards to query with wildcards"
+        ));
     }
     Ok(())
 }
@@ -224,7 +253,10 @@ pub fn snake_case(keyword: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars.get(i - 1).copied().unwrap_or(' ');
             let next = chars.get(i + 1).copied().unwrap_or(' ');
-            if prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next.is_ascii_lowercase()) {
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next.is_ascii_lowercase())
+            {
                 out.push('_');
             }
         }
@@ -253,7 +285,10 @@ mod tests {
         assert_eq!(id.get(PATIENT_ID), Some("PAT001"));
         assert_eq!(id.get(Tag(0x0020, 0x1208)), Some(""));
         let feb29 = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default();
-        let q1 = StudyQuery { max_years_old: Some(1), ..StudyQuery::default() };
+        let q1 = StudyQuery {
+            max_years_old: Some(1),
+            ..StudyQuery::default()
+        };
         assert_eq!(q1.earliest_date(feb29).as_deref(), Some("20230228"));
     }
 
@@ -272,6 +307,9 @@ mod tests {
         assert_eq!(snake_case("SOPInstanceUID"), "sop_instance_uid");
         assert_eq!(snake_case("ModalitiesInStudy"), "modalities_in_study");
         assert_eq!(snake_case("PatientName"), "patient_name");
-        assert_eq!(snake_case("NumberOfStudyRelatedInstances"), "number_of_study_related_instances");
+        assert_eq!(
+            snake_case("NumberOfStudyRelatedInstances"),
+            "number_of_study_related_instances"
+        );
     }
 }

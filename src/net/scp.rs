@@ -81,20 +81,36 @@ pub struct StorageScp {
 impl StorageScp {
     /// Bind and start accepting associations in the background.
     pub fn start(options: ScpOptions) -> Result<StorageScp, NetError> {
-        std::fs::create_dir_all(&options.dir)
-            .map_err(|source| NetError::Io { what: format!("cannot create {}", options.dir.display()), source })?;
-        let listener = TcpListener::bind(options.bind)
-            .map_err(|source| NetError::Io { what: format!("cannot listen on {}", options.bind), source })?;
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(options.bind.port());
+        std::fs::create_dir_all(&options.dir).map_err(|source| NetError::Io {
+            what: format!("cannot create {}", options.dir.display()),
+            source,
+        })?;
+        let listener = TcpListener::bind(options.bind).map_err(|source| NetError::Io {
+            what: format!("cannot listen on {}", options.bind),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(options.bind.port());
         listener
             .set_nonblocking(true)
-            .map_err(|source| NetError::Io { what: "cannot configure the listening socket".into(), source })?;
+            .map_err(|source| NetError::Io {
+                what: "cannot configure the listening socket".into(),
+                source,
+            })?;
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, events) = channel();
         let linger = options.timeouts.acse;
         let flag = Arc::clone(&stop);
         let acceptor = std::thread::spawn(move || accept_loop(&listener, &flag, &options, &tx));
-        Ok(StorageScp { port, stop, acceptor: Some(acceptor), events, linger })
+        Ok(StorageScp {
+            port,
+            stop,
+            acceptor: Some(acceptor),
+            events,
+            linger,
+        })
     }
 
     /// The port it listens on.
@@ -111,15 +127,15 @@ impl StorageScp {
     /// the events not yet polled.
     pub fn stop(mut self) -> Vec<ScpEvent> {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(acceptor) = self.acceptor.take() {
-            if let Ok(handlers) = acceptor.join() {
-                let deadline = Instant::now() + self.linger;
-                while handlers.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                for h in handlers.into_iter().filter(|h| h.is_finished()) {
-                    let _ = h.join();
-                }
+        if let Some(acceptor) = self.acceptor.take()
+            && let Ok(handlers) = acceptor.join()
+        {
+            let deadline = Instant::now() + self.linger;
+            while handlers.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            for h in handlers.into_iter().filter(|h| h.is_finished()) {
+                let _ = h.join();
             }
         }
         self.events.try_iter().collect()
@@ -132,7 +148,12 @@ impl Drop for StorageScp {
     }
 }
 
-fn accept_loop(listener: &TcpListener, stop: &AtomicBool, options: &ScpOptions, tx: &Sender<ScpEvent>) -> Vec<JoinHandle<()>> {
+fn accept_loop(
+    listener: &TcpListener,
+    stop: &AtomicBool,
+    options: &ScpOptions,
+    tx: &Sender<ScpEvent>,
+) -> Vec<JoinHandle<()>> {
     let mut handlers = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
@@ -146,7 +167,9 @@ fn accept_loop(listener: &TcpListener, stop: &AtomicBool, options: &ScpOptions, 
                 }));
                 handlers.retain(|h| !h.is_finished());
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(2))
+            }
             Err(e) => {
                 let _ = tx.send(ScpEvent::AssociationError(format!("accept failed: {e}")));
                 std::thread::sleep(Duration::from_millis(50));
@@ -160,7 +183,10 @@ fn accept_loop(listener: &TcpListener, stop: &AtomicBool, options: &ScpOptions, 
 fn serve(socket: TcpStream, options: &ScpOptions, tx: &Sender<ScpEvent>) -> Result<(), NetError> {
     let _ = socket.set_nonblocking(false);
     let _ = socket.set_nodelay(true);
-    let peer_addr = socket.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let peer_addr = socket
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let _ = socket.set_read_timeout(Some(options.timeouts.acse));
     let mut assoc = ServerAssociationOptions::new()
         .accept_any()
@@ -169,12 +195,24 @@ fn serve(socket: TcpStream, options: &ScpOptions, tx: &Sender<ScpEvent>) -> Resu
         .max_pdu_length(options.max_pdu)
         .read_timeout(options.timeouts.acse)
         .establish(socket)
-        .map_err(|e| super::assoc::map_ul_error(&peer_addr, e, "the association request", options.timeouts.acse))?;
+        .map_err(|e| {
+            super::assoc::map_ul_error(
+                &peer_addr,
+                e,
+                "the association request",
+                options.timeouts.acse,
+            )
+        })?;
     let calling = assoc.peer_ae_title().trim().to_owned();
     let peer = format!("{calling}@{peer_addr}");
     let contexts = assoc.presentation_contexts().to_vec();
     loop {
-        match receive_message(&mut assoc, &peer, options.timeouts.dimse, "a C-STORE request")? {
+        match receive_message(
+            &mut assoc,
+            &peer,
+            options.timeouts.dimse,
+            "a C-STORE request",
+        )? {
             Incoming::ReleaseRequested => {
                 let _ = SyncAssociation::send(&mut assoc, &Pdu::ReleaseRP);
                 return Ok(());
@@ -182,7 +220,14 @@ fn serve(socket: TcpStream, options: &ScpOptions, tx: &Sender<ScpEvent>) -> Resu
             Incoming::Message(m) => {
                 let id = m.command.message_id.unwrap_or(0);
                 match m.command.field {
-                    field::C_ECHO_RQ => send_message(&mut assoc, &peer, m.context_id, &dimse::echo_rsp(id, 0), None, options.timeouts.dimse)?,
+                    field::C_ECHO_RQ => send_message(
+                        &mut assoc,
+                        &peer,
+                        m.context_id,
+                        &dimse::echo_rsp(id, 0),
+                        None,
+                        options.timeouts.dimse,
+                    )?,
                     field::C_STORE_RQ => {
                         let sop_class = m.command.sop_class.clone().unwrap_or_default();
                         let sop_instance = m.command.sop_instance.clone().unwrap_or_default();
@@ -192,22 +237,52 @@ fn serve(socket: TcpStream, options: &ScpOptions, tx: &Sender<ScpEvent>) -> Resu
                             .map(|pc| pc.transfer_syntax.trim_end_matches('\0').to_owned())
                             .unwrap_or_default();
                         let data = m.data.unwrap_or_default();
-                        let status = match write_instance(&options.dir, &sop_class, &sop_instance, &ts, &calling, &data) {
+                        let status = match write_instance(
+                            &options.dir,
+                            &sop_class,
+                            &sop_instance,
+                            &ts,
+                            &calling,
+                            &data,
+                        ) {
                             Ok(path) => {
-                                let _ = tx.send(ScpEvent::Stored { path, sop_instance: sop_instance.clone(), bytes: data.len() as u64, calling_ae: calling.clone() });
+                                let _ = tx.send(ScpEvent::Stored {
+                                    path,
+                                    sop_instance: sop_instance.clone(),
+                                    bytes: data.len() as u64,
+                                    calling_ae: calling.clone(),
+                                });
                                 0x0000
                             }
                             Err(reason) => {
-                                let _ = tx.send(ScpEvent::Failed { sop_instance: sop_instance.clone(), reason });
+                                let _ = tx.send(ScpEvent::Failed {
+                                    sop_instance: sop_instance.clone(),
+                                    reason,
+                                });
                                 0xA700
                             }
                         };
                         let rsp = dimse::store_rsp(id, &sop_class, &sop_instance, status);
-                        send_message(&mut assoc, &peer, m.context_id, &rsp, None, options.timeouts.dimse)?;
+                        send_message(
+                            &mut assoc,
+                            &peer,
+                            m.context_id,
+                            &rsp,
+                            None,
+                            options.timeouts.dimse,
+                        )?;
                     }
                     _ => {
-                        let _ = SyncAssociation::send(&mut assoc, &Pdu::AbortRQ { source: dicom_ul::pdu::AbortRQSource::ServiceUser });
-                        return Err(NetError::Protocol { peer, what: format!("unsupported {}", m.command.name()) });
+                        let _ = SyncAssociation::send(
+                            &mut assoc,
+                            &Pdu::AbortRQ {
+                                source: dicom_ul::pdu::AbortRQSource::ServiceUser,
+                            },
+                        );
+                        return Err(NetError::Protocol {
+                            peer,
+                            what: format!("unsupported {}", m.command.name()),
+                        });
                     }
                 }
             }
@@ -218,14 +293,29 @@ fn serve(socket: TcpStream, options: &ScpOptions, tx: &Sender<ScpEvent>) -> Resu
 /// A file name for an instance: the SOP Instance UID reduced to digits and dots (never a path,
 /// never hidden), `.dcm`.
 pub fn safe_file_name(sop_instance: &str) -> String {
-    let cleaned: String = sop_instance.chars().filter(|c| c.is_ascii_digit() || *c == '.').take(64).collect();
+    let cleaned: String = sop_instance
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.')
+        .take(64)
+        .collect();
     let cleaned = cleaned.trim_matches('.');
-    if cleaned.is_empty() { "instance.dcm".to_owned() } else { format!("{cleaned}.dcm") }
+    if cleaned.is_empty() {
+        "instance.dcm".to_owned()
+    } else {
+        format!("{cleaned}.dcm")
+    }
 }
 
 /// Write one received instance: preamble, `DICM`, file meta, the data set bytes as received;
 /// to a temporary name, synced, then renamed, so a file under its final name is always whole.
-pub fn write_instance(dir: &Path, sop_class: &str, sop_instance: &str, ts: &str, calling_ae: &str, data: &[u8]) -> Result<PathBuf, String> {
+pub fn write_instance(
+    dir: &Path,
+    sop_class: &str,
+    sop_instance: &str,
+    ts: &str,
+    calling_ae: &str,
+    data: &[u8],
+) -> Result<PathBuf, String> {
     let meta = FileMetaTableBuilder::new()
         .media_storage_sop_class_uid(sop_class)
         .media_storage_sop_instance_uid(sop_instance)
@@ -276,7 +366,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         // (0010,0020) LO "42" in Implicit VR LE.
         let data = [0x10, 0x00, 0x20, 0x00, 2, 0, 0, 0, b'4', b'2'];
-        let path = write_instance(&dir, "1.2.840.10008.5.1.4.1.1.7", "1.2.3", super::super::IMPLICIT_VR_LE, "ME", &data).unwrap();
+        let path = write_instance(
+            &dir,
+            "1.2.840.10008.5.1.4.1.1.7",
+            "1.2.3",
+            super::super::IMPLICIT_VR_LE,
+            "ME",
+            &data,
+        )
+        .unwrap();
         let file = crate::dicom::read::read_file(&path, &Default::default()).unwrap();
         assert!(file.preamble);
         assert_eq!(file.transfer_syntax, super::super::IMPLICIT_VR_LE);

@@ -20,7 +20,10 @@ pub fn echo(assoc: &mut Association) -> Result<Duration, NetError> {
     let peer = assoc.peer().to_owned();
     let (pc, _) = assoc
         .context_for(super::VERIFICATION)
-        .ok_or_else(|| NetError::NotAccepted { peer: peer.clone(), what: "Verification (C-ECHO)".into() })?;
+        .ok_or_else(|| NetError::NotAccepted {
+            peer: peer.clone(),
+            what: "Verification (C-ECHO)".into(),
+        })?;
     let id = assoc.next_message_id();
     let start = Instant::now();
     assoc.send(pc, &dimse::echo_rq(id), None)?;
@@ -29,8 +32,16 @@ pub fn echo(assoc: &mut Association) -> Result<Duration, NetError> {
     expect_field(&peer, &rsp.command, field::C_ECHO_RSP)?;
     match rsp.command.status {
         Some(s) if s.class() == StatusClass::Success => Ok(rtt),
-        Some(status) => Err(NetError::Status { peer, operation: "C-ECHO".into(), status, comment: rsp.command.error_comment }),
-        None => Err(NetError::Protocol { peer, what: "C-ECHO-RSP without status".into() }),
+        Some(status) => Err(NetError::Status {
+            peer,
+            operation: "C-ECHO".into(),
+            status,
+            comment: rsp.command.error_comment,
+        }),
+        None => Err(NetError::Protocol {
+            peer,
+            what: "C-ECHO-RSP without status".into(),
+        }),
     }
 }
 
@@ -38,7 +49,10 @@ fn expect_field(peer: &str, c: &dimse::Command, want: u16) -> Result<(), NetErro
     if c.field == want {
         Ok(())
     } else {
-        Err(NetError::Protocol { peer: peer.into(), what: format!("expected a response, got {}", c.name()) })
+        Err(NetError::Protocol {
+            peer: peer.into(),
+            what: format!("expected a response, got {}", c.name()),
+        })
     }
 }
 
@@ -61,7 +75,10 @@ impl Identifier {
 
     /// The value of a key, if set.
     pub fn get(&self, tag: Tag) -> Option<&str> {
-        self.keys.iter().find(|(t, _, _)| *t == tag).map(|(_, _, v)| v.as_str())
+        self.keys
+            .iter()
+            .find(|(t, _, _)| *t == tag)
+            .map(|(_, _, v)| v.as_str())
     }
 
     /// Encode in the transfer syntax `ts` (Explicit or Implicit VR Little Endian), declaring
@@ -70,11 +87,17 @@ impl Identifier {
         let utf8 = self.keys.iter().any(|(_, _, v)| !v.is_ascii());
         let mut obj = InMemDicomObject::new_empty();
         if utf8 {
-            obj.put(DataElement::new(Tag(0x0008, 0x0005), VR::CS, PrimitiveValue::from("ISO_IR 192")));
+            obj.put(DataElement::new(
+                Tag(0x0008, 0x0005),
+                VR::CS,
+                PrimitiveValue::from("ISO_IR 192"),
+            ));
         }
         for (tag, vr, value) in &self.keys {
             let v = match vr {
-                VR::US | VR::UL | VR::SS | VR::SL | VR::FL | VR::FD if !value.is_empty() => numeric(*vr, value)?,
+                VR::US | VR::UL | VR::SS | VR::SL | VR::FL | VR::FD if !value.is_empty() => {
+                    numeric(*vr, value)?
+                }
                 _ if value.is_empty() => PrimitiveValue::Empty,
                 _ => PrimitiveValue::from(value.as_str()),
             };
@@ -85,9 +108,14 @@ impl Identifier {
         } else {
             entries::EXPLICIT_VR_LITTLE_ENDIAN.erased()
         };
-        let cs = if utf8 { SpecificCharacterSet::ISO_IR_192 } else { SpecificCharacterSet::default() };
+        let cs = if utf8 {
+            SpecificCharacterSet::ISO_IR_192
+        } else {
+            SpecificCharacterSet::default()
+        };
         let mut out = Vec::new();
-        obj.write_dataset_with_ts_cs(&mut out, &syntax, cs).map_err(|e| format!("cannot encode the identifier: {e}"))?;
+        obj.write_dataset_with_ts_cs(&mut out, &syntax, cs)
+            .map_err(|e| format!("cannot encode the identifier: {e}"))?;
         Ok(out)
     }
 }
@@ -99,20 +127,38 @@ fn numeric(vr: VR, value: &str) -> Result<PrimitiveValue, String> {
         VR::SS => PrimitiveValue::from(value.parse::<i16>().map_err(bad)?),
         VR::UL => PrimitiveValue::from(value.parse::<u32>().map_err(bad)?),
         VR::SL => PrimitiveValue::from(value.parse::<i32>().map_err(bad)?),
-        VR::FL => PrimitiveValue::from(value.parse::<f32>().map_err(|_| format!("{value:?} is not a number"))?),
-        _ => PrimitiveValue::from(value.parse::<f64>().map_err(|_| format!("{value:?} is not a number"))?),
+        VR::FL => PrimitiveValue::from(
+            value
+                .parse::<f32>()
+                .map_err(|_| format!("{value:?} is not a number"))?,
+        ),
+        _ => PrimitiveValue::from(
+            value
+                .parse::<f64>()
+                .map_err(|_| format!("{value:?} is not a number"))?,
+        ),
     })
 }
 
 /// C-FIND with `identifier` on the information model `model`; returns every match, decoded.
 /// The matches are returned in the order the peer sent them.
-pub fn find(assoc: &mut Association, model: &str, identifier: &Identifier) -> Result<Vec<DicomFile>, NetError> {
+pub fn find(
+    assoc: &mut Association,
+    model: &str,
+    identifier: &Identifier,
+) -> Result<Vec<DicomFile>, NetError> {
     let peer = assoc.peer().to_owned();
     let (pc, ts) = assoc
         .context_for(model)
         .map(|(pc, ts)| (pc, ts.to_owned()))
-        .ok_or_else(|| NetError::NotAccepted { peer: peer.clone(), what: "C-FIND".into() })?;
-    let data = identifier.encode(&ts).map_err(|what| NetError::Protocol { peer: peer.clone(), what })?;
+        .ok_or_else(|| NetError::NotAccepted {
+            peer: peer.clone(),
+            what: "C-FIND".into(),
+        })?;
+    let data = identifier.encode(&ts).map_err(|what| NetError::Protocol {
+        peer: peer.clone(),
+        what,
+    })?;
     let id = assoc.next_message_id();
     assoc.send(pc, &dimse::find_rq(id, model), Some(&data))?;
     let mut matches = Vec::new();
@@ -126,9 +172,16 @@ pub fn find(assoc: &mut Association, model: &str, identifier: &Identifier) -> Re
                     matches.push(read_dataset_bytes(&bytes, &ts));
                 }
             }
-            StatusClass::Success | StatusClass::Cancel | StatusClass::Warning => return Ok(matches),
+            StatusClass::Success | StatusClass::Cancel | StatusClass::Warning => {
+                return Ok(matches);
+            }
             StatusClass::Failure => {
-                return Err(NetError::Status { peer, operation: "C-FIND".into(), status, comment: rsp.command.error_comment });
+                return Err(NetError::Status {
+                    peer,
+                    operation: "C-FIND".into(),
+                    status,
+                    comment: rsp.command.error_comment,
+                });
             }
         }
     }
@@ -164,8 +217,14 @@ pub fn move_to(
     let (pc, ts) = assoc
         .context_for(model)
         .map(|(pc, ts)| (pc, ts.to_owned()))
-        .ok_or_else(|| NetError::NotAccepted { peer: peer.clone(), what: "C-MOVE".into() })?;
-    let data = identifier.encode(&ts).map_err(|what| NetError::Protocol { peer: peer.clone(), what })?;
+        .ok_or_else(|| NetError::NotAccepted {
+            peer: peer.clone(),
+            what: "C-MOVE".into(),
+        })?;
+    let data = identifier.encode(&ts).map_err(|what| NetError::Protocol {
+        peer: peer.clone(),
+        what,
+    })?;
     let id = assoc.next_message_id();
     assoc.send(pc, &dimse::move_rq(id, model, destination), Some(&data))?;
     let mut outcome = MoveOutcome::default();
@@ -178,15 +237,20 @@ pub fn move_to(
         outcome.warning = c.warning.unwrap_or(outcome.warning);
         let status = c.status.unwrap_or(Status(0xC000));
         if status.class() == StatusClass::Pending {
-            progress(c.remaining, outcome.completed, outcome.failed, outcome.warning);
+            progress(
+                c.remaining,
+                outcome.completed,
+                outcome.failed,
+                outcome.warning,
+            );
             continue;
         }
         if let Some(bytes) = &rsp.data {
             let set = read_dataset_bytes(bytes, &ts);
-            if let Some(e) = set.find(Tag(0x0008, 0x0058)) {
-                if let Value::Strings(uids) = &e.value {
-                    outcome.failed_uids = uids.iter().filter(|u| !u.is_empty()).cloned().collect();
-                }
+            if let Some(e) = set.find(Tag(0x0008, 0x0058))
+                && let Value::Strings(uids) = &e.value
+            {
+                outcome.failed_uids = uids.iter().filter(|u| !u.is_empty()).cloned().collect();
             }
         }
         outcome.status = Some(status);

@@ -44,9 +44,9 @@ impl Status {
             0x0107 => "warning: attribute list error",
             0x0116 => "warning: attribute value out of range",
             0xB000 => "warning: sub-operations complete, one or more failures or warnings",
-            0xB007 => "warning: data set does not match SOP class",
             0xB006 => "warning: elements discarded",
-            0xB000..=0xBFFF => "warning",
+            0xB007 => "warning: data set does not match SOP class",
+            0xB001..=0xB005 | 0xB008..=0xBFFF => "warning",
             0x0105 => "no such attribute",
             0x0106 => "invalid attribute value",
             0x0110 => "processing failure",
@@ -63,13 +63,12 @@ impl Status {
             0x0211 => "unrecognized operation",
             0x0212 => "mistyped argument",
             0x0213 => "resource limitation",
-            0xA700 => "refused: out of resources",
             0xA701 => "refused: out of resources, unable to calculate number of matches",
             0xA702 => "refused: out of resources, unable to perform sub-operations",
-            0xA700..=0xA7FF => "refused: out of resources",
+            0xA700 | 0xA703..=0xA7FF => "refused: out of resources",
             0xA801 => "refused: move destination unknown",
             0xA900 => "identifier does not match SOP class",
-            0xA900..=0xA9FF => "data set does not match SOP class",
+            0xA901..=0xA9FF => "data set does not match SOP class",
             0xC000..=0xCFFF => "failed: unable to process",
             _ => "failure",
         }
@@ -94,9 +93,18 @@ mod tests {
         assert_eq!(Status(0xB000).class(), StatusClass::Warning);
         assert_eq!(Status(0xA801).class(), StatusClass::Failure);
         assert_eq!(Status(0xC123).class(), StatusClass::Failure);
-        assert_eq!(Status(0xA801).to_string(), "0xA801 (refused: move destination unknown)");
+        assert_eq!(
+            Status(0xA801).to_string(),
+            "0xA801 (refused: move destination unknown)"
+        );
         assert_eq!(Status(0xC001).meaning(), "failed: unable to process");
-        assert_eq!(Status(0xA702).meaning(), "refused: out of resources, unable to perform sub-operations");
-        assert_eq!(Status(0xA900).meaning(), "identifier does not match SOP class");
+        assert_eq!(
+            Status(0xA702).meaning(),
+            "refused: out of resources, unable to perform sub-operations"
+        );
+        assert_eq!(
+            Status(0xA900).meaning(),
+            "identifier does not match SOP class"
+        );
     }
 }
