@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+pub mod pacs;
 
 /// The shared real samples: `$DICOMKIT_SAMPLES`, else `../shared/samples` beside the project.
 /// When they are missing the test fails (never skips): the samples are part of every set-up.
