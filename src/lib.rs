@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod dicom;
+pub mod ecg;
 pub mod error;
 pub mod input;
 pub mod net;

@@ -1,0 +1,239 @@
+//! The ECG model shared by `store-ecg`, `render`, `ecg-infer` and `interpret`, and the readers
+//! and writer that fill it: SCP-ECG ([`scp`]), HL7 aECG ([`aecg`]), DICOM-ECG ([`dicom`]) and
+//! WFDB ([`wfdb`]). The format is detected from the content ([`detect`]), not the extension.
+//!
+//! Samples are in microvolts (f64), one [`Lead`] per channel, rhythm and median beat kept apart.
+
+pub mod leads;
+
+use std::fmt;
+use std::path::Path;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// The file formats an ECG can come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// SCP-ECG (EN 1064 / ISO 11073-91064).
+    ScpEcg,
+    /// HL7 v3 Annotated ECG (XML).
+    Aecg,
+    /// DICOM waveform (12-lead, General, Ambulatory ECG).
+    DicomEcg,
+    /// WFDB: a `.hea` header with `.dat` (format 16/212) or MATLAB v4 `.mat` signals.
+    Wfdb,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::ScpEcg => "scp-ecg",
+            Format::Aecg => "hl7-aecg",
+            Format::DicomEcg => "dicom-ecg",
+            Format::Wfdb => "wfdb",
+        })
+    }
+}
+
+/// Patient sex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sex {
+    /// Male.
+    Male,
+    /// Female.
+    Female,
+    /// Other / unknown (as stated in the file).
+    Other,
+}
+
+/// Patient demographics, as far as the file has them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Patient {
+    /// Patient ID.
+    pub id: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Given name(s).
+    pub given_name: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// Age in years at acquisition, when stated (not derived).
+    pub age_years: Option<f64>,
+}
+
+/// Acquiring device.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Device {
+    /// Manufacturer.
+    pub manufacturer: Option<String>,
+    /// Model name.
+    pub model: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Software version.
+    pub software: Option<String>,
+}
+
+/// Filter settings of the acquisition, in Hz.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Filters {
+    /// High-pass (low frequency) cut-off.
+    pub highpass_hz: Option<f64>,
+    /// Low-pass (high frequency) cut-off.
+    pub lowpass_hz: Option<f64>,
+    /// Notch (mains) filter frequency.
+    pub notch_hz: Option<f64>,
+}
+
+/// The cart's own measurements, as stated in the file (never computed here).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Measurements {
+    /// Ventricular rate, beats per minute.
+    pub heart_rate_bpm: Option<f64>,
+    /// RR interval, ms.
+    pub rr_ms: Option<f64>,
+    /// PR interval, ms.
+    pub pr_ms: Option<f64>,
+    /// QRS duration, ms.
+    pub qrs_ms: Option<f64>,
+    /// QT interval, ms.
+    pub qt_ms: Option<f64>,
+    /// Corrected QT, ms.
+    pub qtc_ms: Option<f64>,
+    /// P axis, degrees.
+    pub p_axis_deg: Option<f64>,
+    /// QRS axis, degrees.
+    pub qrs_axis_deg: Option<f64>,
+    /// T axis, degrees.
+    pub t_axis_deg: Option<f64>,
+}
+
+/// One lead (channel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    /// Canonical name: `I`, `II`, `III`, `aVR`, `aVL`, `aVF`, `V1`…`V6`, or another name from
+    /// [`leads::canonical_name`] (`V3R`, `X`, ...), or the file's own label when unknown.
+    pub name: String,
+    /// Samples in microvolts.
+    pub samples_uv: Vec<f64>,
+}
+
+/// A multi-lead signal at one sampling rate (all leads the same length).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Waveform {
+    /// Samples per second.
+    pub sampling_rate_hz: f64,
+    /// The leads, in the file's order.
+    pub leads: Vec<Lead>,
+}
+
+impl Waveform {
+    /// Samples per lead (the longest lead).
+    pub fn samples_per_lead(&self) -> usize {
+        self.leads.iter().map(|l| l.samples_uv.len()).max().unwrap_or(0)
+    }
+
+    /// Duration in seconds.
+    pub fn duration_s(&self) -> f64 {
+        if self.sampling_rate_hz > 0.0 { self.samples_per_lead() as f64 / self.sampling_rate_hz } else { 0.0 }
+    }
+
+    /// A lead by canonical name.
+    pub fn lead(&self, name: &str) -> Option<&Lead> {
+        self.leads.iter().find(|l| l.name == name)
+    }
+}
+
+/// One ECG recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ecg {
+    /// The format it was read from.
+    pub format: Format,
+    /// Patient demographics.
+    pub patient: Patient,
+    /// Acquisition date and time (local time of the cart).
+    pub acquired: Option<NaiveDateTime>,
+    /// Acquiring device.
+    pub device: Device,
+    /// Institution name.
+    pub institution: Option<String>,
+    /// Filter settings.
+    pub filters: Filters,
+    /// The rhythm (full-length) signal.
+    pub rhythm: Option<Waveform>,
+    /// The median / representative beat, when the file has one.
+    pub median: Option<Waveform>,
+    /// The cart's measurements.
+    pub measurements: Measurements,
+    /// The cart's interpretation statements, in order.
+    pub statements: Vec<String>,
+    /// What was read despite being wrong (CRC mismatch, odd values...).
+    pub warnings: Vec<String>,
+}
+
+impl Ecg {
+    /// An empty ECG of a format (readers fill it in).
+    pub fn new(format: Format) -> Ecg {
+        Ecg {
+            format,
+            patient: Patient::default(),
+            acquired: None,
+            device: Device::default(),
+            institution: None,
+            filters: Filters::default(),
+            rhythm: None,
+            median: None,
+            measurements: Measurements::default(),
+            statements: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Why an ECG could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EcgError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Not an ECG in any supported format.
+    #[error("not an ECG in a supported format (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB)")]
+    UnknownFormat,
+    /// The file is in a supported format but broken.
+    #[error("bad {format} file: {reason}")]
+    Malformed {
+        /// The format.
+        format: Format,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl EcgError {
+    /// A malformed-file error.
+    pub fn malformed(format: Format, reason: impl Into<String>) -> EcgError {
+        EcgError::Malformed { format, reason: reason.into() }
+    }
+}
+
+/// Recognise the format from the first bytes (and, for WFDB, the name of a `.hea` file).
+pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
+    if head.len() >= 132 && head.get(128..132) == Some(b"DICM".as_slice()) {
+        return Some(Format::DicomEcg);
+    }
+    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    if text.contains("AnnotatedECG") {
+        return Some(Format::Aecg);
+    }
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("hea")) {
+        return Some(Format::Wfdb);
+    }
+    // SCP-ECG: CRC (2), file length (4), then section 0 whose header names "SCPECG" at byte 16
+    // (section id 0 at bytes 8-9).
+    if head.len() >= 22 && head.get(8..10) == Some([0u8, 0].as_slice()) {
+        return Some(Format::ScpEcg);
+    }
+    None
+}
