@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(dcmtk orthanc hyperfine curl iproute2)
-PY_PACKAGES=(pydicom==3.0.2)
+DEB_PACKAGES=(dcmtk orthanc dicom3tools hyperfine curl iproute2)
+PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
