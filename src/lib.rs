@@ -16,6 +16,7 @@ pub mod cmd;
 pub mod dicom;
 pub mod ecg;
 pub mod error;
+pub mod import;
 pub mod input;
 pub mod net;
 pub mod output;

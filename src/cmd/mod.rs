@@ -5,6 +5,7 @@ pub mod dump;
 pub mod echo;
 pub mod find;
 pub mod r#move;
+// pub mod store_ecg;
 
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
@@ -88,7 +89,7 @@ impl Context {
 pub struct NetArgs {
     /// The PACS as AE@HOST:PORT (e.g. ORTHANC@pacs.example.org:4242).
     #[arg(long, env = "DICOMKIT_PACS", value_name = "AE@HOST:PORT")]
-    pub pacs: String,
+    pub pacs: Option<String>,
 
     /// Our (calling) AE title; also the move destination for `move --to-dir`.
     #[arg(
@@ -135,7 +136,8 @@ pub struct NetArgs {
 impl NetArgs {
     /// The validated peer (exit 2 before any connection when invalid or unresolvable).
     pub fn node(&self) -> Result<Node, Error> {
-        let node = Node::parse(&self.pacs).map_err(|m| Error::Usage(format!("--pacs {m}")))?;
+        let pacs = self.pacs.as_deref().ok_or_else(|| Error::Usage("--pacs AE@HOST:PORT (or DICOMKIT_PACS) is required".into()))?;
+        let node = Node::parse(pacs).map_err(|m| Error::Usage(format!("--pacs {m}")))?;
         node.resolve()
             .map_err(|m| Error::Usage(format!("--pacs {m}")))?;
         crate::net::validate_ae(&self.aet).map_err(|m| Error::Usage(format!("--aet: {m}")))?;
@@ -162,13 +164,21 @@ impl NetArgs {
 
     /// Open an association to the peer proposing these SOP classes.
     pub fn open(&self, node: &Node, abstract_syntaxes: &[&str]) -> Result<Association, Error> {
+        Ok(self.open_with(node, abstract_syntaxes, false)?)
+    }
+
+    /// Open an association; with `per_ts`, each transfer syntax in a presentation context of
+    /// its own (for sending data sets in the encoding they have).
+    pub fn open_with(&self, node: &Node, abstract_syntaxes: &[&str], per_ts: bool) -> Result<Association, NetError> {
+        let timeouts = self.timeouts().map_err(|e| NetError::Protocol { peer: node.to_string(), what: e.to_string() })?;
         let request = AssociationRequest {
             calling_ae: &self.aet,
             abstract_syntaxes,
             max_pdu: self.max_pdu,
-            timeouts: self.timeouts()?,
+            timeouts,
+            one_context_per_transfer_syntax: per_ts,
         };
-        Ok(Association::open(node, &request)?)
+        Association::open(node, &request)
     }
 }
 

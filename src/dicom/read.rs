@@ -66,6 +66,27 @@ pub struct ReadOptions {
     pub until: Option<Tag>,
 }
 
+/// Where the data set of a Part 10 file starts (after preamble, `DICM` and the group 0002
+/// elements); `None` when the bytes do not start with a preamble and `DICM`.
+pub fn dataset_offset(bytes: &[u8]) -> Option<usize> {
+    if bytes.get(128..132) != Some(b"DICM".as_slice()) {
+        return None;
+    }
+    let mut pos = 132usize;
+    while bytes.get(pos..pos + 2) == Some([0x02u8, 0x00].as_slice()) {
+        let vr = VR::from_binary([*bytes.get(pos + 4)?, *bytes.get(pos + 5)?])?;
+        let (len, header) = if has_long_length(vr) {
+            let b = bytes.get(pos + 8..pos + 12)?;
+            (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
+        } else {
+            let b = bytes.get(pos + 6..pos + 8)?;
+            (usize::from(u16::from_le_bytes([b[0], b[1]])), 8)
+        };
+        pos = pos.checked_add(header)?.checked_add(len)?;
+    }
+    (pos <= bytes.len()).then_some(pos)
+}
+
 /// Read a file from disk.
 pub fn read_file(path: &Path, options: &ReadOptions) -> Result<DicomFile, ReadError> {
     let file = File::open(path)?;

@@ -318,6 +318,10 @@ pub struct AssociationRequest<'a> {
     pub max_pdu: u32,
     /// Timeouts.
     pub timeouts: Timeouts,
+    /// Propose each transfer syntax in a presentation context of its own (so that the peer can
+    /// accept both and data sets can be sent in the encoding they already have), instead of
+    /// one context per abstract syntax offering both.
+    pub one_context_per_transfer_syntax: bool,
 }
 
 impl Association {
@@ -336,10 +340,16 @@ impl Association {
             .read_timeout(request.timeouts.acse)
             .write_timeout(request.timeouts.dimse.max(request.timeouts.acse));
         for abs in request.abstract_syntaxes {
-            options = options.with_presentation_context(
-                abs.to_string(),
-                vec![EXPLICIT_VR_LE.to_owned(), IMPLICIT_VR_LE.to_owned()],
-            );
+            if request.one_context_per_transfer_syntax {
+                for ts in [EXPLICIT_VR_LE, IMPLICIT_VR_LE] {
+                    options = options.with_presentation_context(abs.to_string(), vec![ts.to_owned()]);
+                }
+            } else {
+                options = options.with_presentation_context(
+                    abs.to_string(),
+                    vec![EXPLICIT_VR_LE.to_owned(), IMPLICIT_VR_LE.to_owned()],
+                );
+            }
         }
         let mut inner = options.establish(addr).map_err(|e| {
             map_ul_error(
@@ -377,6 +387,17 @@ impl Association {
             .iter()
             .find(|pc| pc.abstract_syntax.trim_end_matches('\0') == abstract_syntax)
             .map(|pc| (pc.id, pc.transfer_syntax.trim_end_matches('\0')))
+    }
+
+    /// The accepted presentation context for an abstract syntax in a given transfer syntax.
+    pub fn context_with(&self, abstract_syntax: &str, transfer_syntax: &str) -> Option<u8> {
+        self.contexts
+            .iter()
+            .find(|pc| {
+                pc.abstract_syntax.trim_end_matches('\0') == abstract_syntax
+                    && pc.transfer_syntax.trim_end_matches('\0') == transfer_syntax
+            })
+            .map(|pc| pc.id)
     }
 
     /// A fresh message ID.
