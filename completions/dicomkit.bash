@@ -31,6 +31,9 @@ _dicomkit() {
             dicomkit,move)
                 cmd="dicomkit__subcmd__move"
                 ;;
+            dicomkit,store-ecg)
+                cmd="dicomkit__subcmd__store__subcmd__ecg"
+                ;;
             dicomkit__subcmd__help,dump)
                 cmd="dicomkit__subcmd__help__subcmd__dump"
                 ;;
@@ -46,6 +49,9 @@ _dicomkit() {
             dicomkit__subcmd__help,move)
                 cmd="dicomkit__subcmd__help__subcmd__move"
                 ;;
+            dicomkit__subcmd__help,store-ecg)
+                cmd="dicomkit__subcmd__help__subcmd__store__subcmd__ecg"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +59,7 @@ _dicomkit() {
 
     case "${cmd}" in
         dicomkit)
-            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move help"
+            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move store-ecg help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,7 +231,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__help)
-            opts="dump echo find move help"
+            opts="dump echo find move store-ecg help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,6 +301,20 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__help__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dicomkit__subcmd__help__subcmd__store__subcmd__ecg)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -384,6 +404,80 @@ _dicomkit() {
                     return 0
                     ;;
                 --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dicomkit__subcmd__store__subcmd__ecg)
+            opts="-v -q -h -V --pacs --aet --connect-timeout --acse-timeout --dimse-timeout --max-pdu --patient-id --out --dry-run --reencode --mortara-compat --derive-leads --import-dir --watch --erase-on-success --archive-dir --failed-dir --settle --accept-warnings --journal --format --verbose --quiet --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pacs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acse-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dimse-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-pdu)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --patient-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --import-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --archive-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failed-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

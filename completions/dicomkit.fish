@@ -37,6 +37,7 @@ complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "dump" -d 'DICOM m
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
+complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "store-ecg" -d 'Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe import folder mode'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -s f -l fields -d 'One row per file with these fields (keywords or tags, comma-separated; repeatable)' -r
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -l max-value-length -d 'Cut values longer than N characters in table output (0: never). CSV and JSON are never cut' -r
@@ -122,8 +123,38 @@ complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s q -l quiet -d
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand move" -s V -l version -d 'Print version'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l pacs -d 'The PACS as AE@HOST:PORT (e.g. ORTHANC@pacs.example.org:4242)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l aet -d 'Our (calling) AE title; also the move destination for `move --to-dir`' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l connect-timeout -d 'Seconds to wait for the TCP connection' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l acse-timeout -d 'Seconds to wait for association negotiation and release' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l dimse-timeout -d 'Seconds to wait for each DIMSE message (each C-FIND/C-MOVE response)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l max-pdu -d 'Largest PDU we accept, in bytes' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l patient-id -d 'Replace the patient ID of every ECG' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l out -d 'Also keep the DICOM files sent (or, with --dry-run, written) in this folder' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l import-dir -d 'Folder mode: process the files in this folder (not recursive)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l watch -d 'Folder mode: keep polling every SECS seconds' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l archive-dir -d 'Folder mode: move each file here once the PACS confirmed it' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l failed-dir -d 'Folder mode: move files that cannot be read or are refused here, with <name>.error.txt' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l settle -d 'Folder mode: a file modified within the last SECS seconds is still being written' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l journal -d 'Folder mode: the journal file (default: .dicomkit-store-ecg.journal.ndjson in the folder)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l dry-run -d 'Convert and validate only; send nothing (no --pacs needed)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l reencode -d 'Convert DICOM-ECG inputs again instead of sending them as they are'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l mortara-compat -d 'Write the variant some viewers need: Implicit VR LE, padding 0, rhythm 10 s, median 1.2 s'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l derive-leads -d 'Derive missing limb leads (III, aVR, aVL, aVF) from I and II'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l erase-on-success -d 'Folder mode: erase each file once the PACS confirmed it'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l accept-warnings -d 'Treat warning statuses (0xB000...) as stored'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -s q -l quiet -d 'Only errors on stderr'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -s V -l version -d 'Print version'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg help" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg help" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg help" -f -a "store-ecg" -d 'Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe import folder mode'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

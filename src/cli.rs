@@ -61,6 +61,9 @@ pub enum Command {
     Find(cmd::find::Args),
     /// C-FIND a patient's studies, then C-MOVE them to a destination AE or to this machine.
     Move(cmd::r#move::Args),
+    /// Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe
+    /// import folder mode.
+    StoreEcg(cmd::store_ecg::Args),
 }
 
 /// The clap command (for completions, man pages and tests).

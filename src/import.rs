@@ -56,7 +56,10 @@ impl Drop for Lock {
 
 fn pid_alive(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')))
+        .map(|s| {
+            !s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z'))
+        })
         .unwrap_or(false)
 }
 
@@ -66,26 +69,39 @@ pub fn lock(dir: &Path) -> Result<Lock, ImportError> {
     for _ in 0..2 {
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut f) => {
-                writeln!(f, "{}", std::process::id()).map_err(io_err(format!("cannot write {}", path.display())))?;
+                writeln!(f, "{}", std::process::id())
+                    .map_err(io_err(format!("cannot write {}", path.display())))?;
                 let _ = f.sync_all();
                 return Ok(Lock { path });
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let pid = fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok());
+                let pid = fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok());
                 match pid {
                     Some(pid) if pid_alive(pid) && pid != std::process::id() => {
-                        return Err(ImportError::Locked { dir: dir.display().to_string(), pid, lock: path.display().to_string() });
+                        return Err(ImportError::Locked {
+                            dir: dir.display().to_string(),
+                            pid,
+                            lock: path.display().to_string(),
+                        });
                     }
                     _ => {
                         // Stale: its process is gone.
-                        fs::remove_file(&path).map_err(io_err(format!("cannot remove the stale lock {}", path.display())))?;
+                        fs::remove_file(&path).map_err(io_err(format!(
+                            "cannot remove the stale lock {}",
+                            path.display()
+                        )))?;
                     }
                 }
             }
             Err(e) => return Err(io_err(format!("cannot create {}", path.display()))(e)),
         }
     }
-    Err(ImportError::Io { what: format!("cannot take the lock {}", path.display()), source: io::Error::other("raced") })
+    Err(ImportError::Io {
+        what: format!("cannot take the lock {}", path.display()),
+        source: io::Error::other("raced"),
+    })
 }
 
 /// The files of `dir` ready to import: regular, not hidden, not modified within `settle`.
@@ -97,14 +113,19 @@ pub fn settled_files(dir: &Path, settle: Duration) -> Result<(Vec<PathBuf>, usiz
     let entries = fs::read_dir(dir).map_err(io_err(format!("cannot list {}", dir.display())))?;
     for entry in entries.flatten() {
         let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') || name.to_string_lossy().ends_with(".error.txt") {
+        if name.to_string_lossy().starts_with('.') || name.to_string_lossy().ends_with(".error.txt")
+        {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };
         if !meta.is_file() {
             continue;
         }
-        let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).unwrap_or_default();
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .unwrap_or_default();
         if age < settle {
             waiting += 1;
         } else {
@@ -113,6 +134,22 @@ pub fn settled_files(dir: &Path, settle: Duration) -> Result<(Vec<PathBuf>, usiz
     }
     ready.sort();
     Ok((ready, waiting))
+}
+
+/// The signal files of a WFDB header (`rec.hea` → `rec.dat`, `rec.mat` when present): they
+/// belong to the header and move with it.
+pub fn companions(path: &Path) -> Vec<PathBuf> {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("hea"))
+    {
+        return Vec::new();
+    }
+    ["dat", "mat", "DAT", "MAT"]
+        .iter()
+        .map(|e| path.with_extension(e))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 /// An append-only journal: one JSON object per line, synced to disk after each.
@@ -125,8 +162,18 @@ pub struct Journal {
 impl Journal {
     /// Open (create) for appending.
     pub fn open(path: &Path) -> Result<Journal, ImportError> {
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(io_err(format!("cannot open the journal {}", path.display())))?;
-        Ok(Journal { file, path: path.to_owned() })
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io_err(format!(
+                "cannot open the journal {}",
+                path.display()
+            )))?;
+        Ok(Journal {
+            file,
+            path: path.to_owned(),
+        })
     }
 
     /// Append one record (a timestamp is added) and sync it.
@@ -136,8 +183,16 @@ impl Journal {
         }
         let mut line = record.to_string();
         line.push('\n');
-        self.file.write_all(line.as_bytes()).map_err(io_err(format!("cannot write the journal {}", self.path.display())))?;
-        self.file.sync_data().map_err(io_err(format!("cannot sync the journal {}", self.path.display())))
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(io_err(format!(
+                "cannot write the journal {}",
+                self.path.display()
+            )))?;
+        self.file.sync_data().map_err(io_err(format!(
+            "cannot sync the journal {}",
+            self.path.display()
+        )))
     }
 
     /// The SOP Instance UIDs the journal says were stored (to finish files whose erase or
@@ -166,11 +221,20 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
 /// Move a file into `dir` (atomic rename; copy, sync and remove across file systems).
 pub fn move_into(file: &Path, dir: &Path) -> Result<PathBuf, ImportError> {
     fs::create_dir_all(dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
     let target = free_name(dir, &name);
     if fs::rename(file, &target).is_err() {
-        fs::copy(file, &target).map_err(io_err(format!("cannot copy {} to {}", file.display(), target.display())))?;
-        File::open(&target).and_then(|f| f.sync_all()).map_err(io_err(format!("cannot sync {}", target.display())))?;
+        fs::copy(file, &target).map_err(io_err(format!(
+            "cannot copy {} to {}",
+            file.display(),
+            target.display()
+        )))?;
+        File::open(&target)
+            .and_then(|f| f.sync_all())
+            .map_err(io_err(format!("cannot sync {}", target.display())))?;
         fs::remove_file(file).map_err(io_err(format!("cannot remove {}", file.display())))?;
     }
     Ok(target)
@@ -180,11 +244,18 @@ pub fn move_into(file: &Path, dir: &Path) -> Result<PathBuf, ImportError> {
 /// (the reason is written first, so it is there whenever the file is).
 pub fn move_failed(file: &Path, dir: &Path, reason: &str) -> Result<PathBuf, ImportError> {
     fs::create_dir_all(dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
     let target = free_name(dir, &name);
-    let target_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(name);
+    let target_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or(name);
     let note = dir.join(format!("{target_name}.error.txt"));
-    fs::write(&note, format!("{}\n{reason}\n", file.display())).map_err(io_err(format!("cannot write {}", note.display())))?;
+    fs::write(&note, format!("{}\n{reason}\n", file.display()))
+        .map_err(io_err(format!("cannot write {}", note.display())))?;
     move_into(file, dir)
 }
 
@@ -201,7 +272,10 @@ mod tests {
             assert!(dir.join(LOCK_NAME).exists());
             // A lock held by another live process (pid 1) refuses.
             fs::write(dir.join(LOCK_NAME), "1\n").unwrap();
-            assert!(matches!(lock(&dir), Err(ImportError::Locked { pid: 1, .. })));
+            assert!(matches!(
+                lock(&dir),
+                Err(ImportError::Locked { pid: 1, .. })
+            ));
             // A lock of a dead process is taken over.
             fs::write(dir.join(LOCK_NAME), "4194000\n").unwrap();
             let _again = lock(&dir).unwrap();

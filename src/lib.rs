@@ -33,5 +33,6 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Echo(args) => cmd::echo::run(&ctx, args),
         Command::Find(args) => cmd::find::run(&ctx, args),
         Command::Move(args) => cmd::r#move::run(&ctx, args),
+        Command::StoreEcg(args) => cmd::store_ecg::run(&ctx, args),
     }
 }

@@ -5,7 +5,7 @@ pub mod dump;
 pub mod echo;
 pub mod find;
 pub mod r#move;
-// pub mod store_ecg;
+pub mod store_ecg;
 
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
@@ -136,7 +136,9 @@ pub struct NetArgs {
 impl NetArgs {
     /// The validated peer (exit 2 before any connection when invalid or unresolvable).
     pub fn node(&self) -> Result<Node, Error> {
-        let pacs = self.pacs.as_deref().ok_or_else(|| Error::Usage("--pacs AE@HOST:PORT (or DICOMKIT_PACS) is required".into()))?;
+        let pacs = self.pacs.as_deref().ok_or_else(|| {
+            Error::Usage("--pacs AE@HOST:PORT (or DICOMKIT_PACS) is required".into())
+        })?;
         let node = Node::parse(pacs).map_err(|m| Error::Usage(format!("--pacs {m}")))?;
         node.resolve()
             .map_err(|m| Error::Usage(format!("--pacs {m}")))?;
@@ -169,8 +171,16 @@ impl NetArgs {
 
     /// Open an association; with `per_ts`, each transfer syntax in a presentation context of
     /// its own (for sending data sets in the encoding they have).
-    pub fn open_with(&self, node: &Node, abstract_syntaxes: &[&str], per_ts: bool) -> Result<Association, NetError> {
-        let timeouts = self.timeouts().map_err(|e| NetError::Protocol { peer: node.to_string(), what: e.to_string() })?;
+    pub fn open_with(
+        &self,
+        node: &Node,
+        abstract_syntaxes: &[&str],
+        per_ts: bool,
+    ) -> Result<Association, NetError> {
+        let timeouts = self.timeouts().map_err(|e| NetError::Protocol {
+            peer: node.to_string(),
+            what: e.to_string(),
+        })?;
         let request = AssociationRequest {
             calling_ae: &self.aet,
             abstract_syntaxes,

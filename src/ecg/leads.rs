@@ -21,38 +21,186 @@ pub struct LeadInfo {
 
 /// The leads dicomkit knows by name (the 12 standard leads first, in standard order).
 pub const LEADS: &[LeadInfo] = &[
-    LeadInfo { name: "I", scp_id: 1, mdc_ref: "I", mdc_code: 1, meaning: "Lead I" },
-    LeadInfo { name: "II", scp_id: 2, mdc_ref: "II", mdc_code: 2, meaning: "Lead II" },
-    LeadInfo { name: "III", scp_id: 61, mdc_ref: "III", mdc_code: 61, meaning: "Lead III" },
-    LeadInfo { name: "aVR", scp_id: 62, mdc_ref: "AVR", mdc_code: 62, meaning: "Lead aVR" },
-    LeadInfo { name: "aVL", scp_id: 63, mdc_ref: "AVL", mdc_code: 63, meaning: "Lead aVL" },
-    LeadInfo { name: "aVF", scp_id: 64, mdc_ref: "AVF", mdc_code: 64, meaning: "Lead aVF" },
-    LeadInfo { name: "V1", scp_id: 3, mdc_ref: "V1", mdc_code: 3, meaning: "Lead V1" },
-    LeadInfo { name: "V2", scp_id: 4, mdc_ref: "V2", mdc_code: 4, meaning: "Lead V2" },
-    LeadInfo { name: "V3", scp_id: 5, mdc_ref: "V3", mdc_code: 5, meaning: "Lead V3" },
-    LeadInfo { name: "V4", scp_id: 6, mdc_ref: "V4", mdc_code: 6, meaning: "Lead V4" },
-    LeadInfo { name: "V5", scp_id: 7, mdc_ref: "V5", mdc_code: 7, meaning: "Lead V5" },
-    LeadInfo { name: "V6", scp_id: 8, mdc_ref: "V6", mdc_code: 8, meaning: "Lead V6" },
-    LeadInfo { name: "V7", scp_id: 9, mdc_ref: "V7", mdc_code: 9, meaning: "Lead V7" },
-    LeadInfo { name: "V2R", scp_id: 10, mdc_ref: "V2R", mdc_code: 10, meaning: "Lead V2R" },
-    LeadInfo { name: "V3R", scp_id: 11, mdc_ref: "V3R", mdc_code: 11, meaning: "Lead V3R" },
-    LeadInfo { name: "V4R", scp_id: 12, mdc_ref: "V4R", mdc_code: 12, meaning: "Lead V4R" },
-    LeadInfo { name: "V5R", scp_id: 13, mdc_ref: "V5R", mdc_code: 13, meaning: "Lead V5R" },
-    LeadInfo { name: "V6R", scp_id: 14, mdc_ref: "V6R", mdc_code: 14, meaning: "Lead V6R" },
-    LeadInfo { name: "V7R", scp_id: 15, mdc_ref: "V7R", mdc_code: 15, meaning: "Lead V7R" },
-    LeadInfo { name: "X", scp_id: 16, mdc_ref: "X", mdc_code: 16, meaning: "Lead X" },
-    LeadInfo { name: "Y", scp_id: 17, mdc_ref: "Y", mdc_code: 17, meaning: "Lead Y" },
-    LeadInfo { name: "Z", scp_id: 18, mdc_ref: "Z", mdc_code: 18, meaning: "Lead Z" },
-    LeadInfo { name: "V8", scp_id: 66, mdc_ref: "V8", mdc_code: 66, meaning: "Lead V8" },
-    LeadInfo { name: "V9", scp_id: 67, mdc_ref: "V9", mdc_code: 67, meaning: "Lead V9" },
+    LeadInfo {
+        name: "I",
+        scp_id: 1,
+        mdc_ref: "I",
+        mdc_code: 1,
+        meaning: "Lead I",
+    },
+    LeadInfo {
+        name: "II",
+        scp_id: 2,
+        mdc_ref: "II",
+        mdc_code: 2,
+        meaning: "Lead II",
+    },
+    LeadInfo {
+        name: "III",
+        scp_id: 61,
+        mdc_ref: "III",
+        mdc_code: 61,
+        meaning: "Lead III",
+    },
+    LeadInfo {
+        name: "aVR",
+        scp_id: 62,
+        mdc_ref: "AVR",
+        mdc_code: 62,
+        meaning: "Lead aVR",
+    },
+    LeadInfo {
+        name: "aVL",
+        scp_id: 63,
+        mdc_ref: "AVL",
+        mdc_code: 63,
+        meaning: "Lead aVL",
+    },
+    LeadInfo {
+        name: "aVF",
+        scp_id: 64,
+        mdc_ref: "AVF",
+        mdc_code: 64,
+        meaning: "Lead aVF",
+    },
+    LeadInfo {
+        name: "V1",
+        scp_id: 3,
+        mdc_ref: "V1",
+        mdc_code: 3,
+        meaning: "Lead V1",
+    },
+    LeadInfo {
+        name: "V2",
+        scp_id: 4,
+        mdc_ref: "V2",
+        mdc_code: 4,
+        meaning: "Lead V2",
+    },
+    LeadInfo {
+        name: "V3",
+        scp_id: 5,
+        mdc_ref: "V3",
+        mdc_code: 5,
+        meaning: "Lead V3",
+    },
+    LeadInfo {
+        name: "V4",
+        scp_id: 6,
+        mdc_ref: "V4",
+        mdc_code: 6,
+        meaning: "Lead V4",
+    },
+    LeadInfo {
+        name: "V5",
+        scp_id: 7,
+        mdc_ref: "V5",
+        mdc_code: 7,
+        meaning: "Lead V5",
+    },
+    LeadInfo {
+        name: "V6",
+        scp_id: 8,
+        mdc_ref: "V6",
+        mdc_code: 8,
+        meaning: "Lead V6",
+    },
+    LeadInfo {
+        name: "V7",
+        scp_id: 9,
+        mdc_ref: "V7",
+        mdc_code: 9,
+        meaning: "Lead V7",
+    },
+    LeadInfo {
+        name: "V2R",
+        scp_id: 10,
+        mdc_ref: "V2R",
+        mdc_code: 10,
+        meaning: "Lead V2R",
+    },
+    LeadInfo {
+        name: "V3R",
+        scp_id: 11,
+        mdc_ref: "V3R",
+        mdc_code: 11,
+        meaning: "Lead V3R",
+    },
+    LeadInfo {
+        name: "V4R",
+        scp_id: 12,
+        mdc_ref: "V4R",
+        mdc_code: 12,
+        meaning: "Lead V4R",
+    },
+    LeadInfo {
+        name: "V5R",
+        scp_id: 13,
+        mdc_ref: "V5R",
+        mdc_code: 13,
+        meaning: "Lead V5R",
+    },
+    LeadInfo {
+        name: "V6R",
+        scp_id: 14,
+        mdc_ref: "V6R",
+        mdc_code: 14,
+        meaning: "Lead V6R",
+    },
+    LeadInfo {
+        name: "V7R",
+        scp_id: 15,
+        mdc_ref: "V7R",
+        mdc_code: 15,
+        meaning: "Lead V7R",
+    },
+    LeadInfo {
+        name: "X",
+        scp_id: 16,
+        mdc_ref: "X",
+        mdc_code: 16,
+        meaning: "Lead X",
+    },
+    LeadInfo {
+        name: "Y",
+        scp_id: 17,
+        mdc_ref: "Y",
+        mdc_code: 17,
+        meaning: "Lead Y",
+    },
+    LeadInfo {
+        name: "Z",
+        scp_id: 18,
+        mdc_ref: "Z",
+        mdc_code: 18,
+        meaning: "Lead Z",
+    },
+    LeadInfo {
+        name: "V8",
+        scp_id: 66,
+        mdc_ref: "V8",
+        mdc_code: 66,
+        meaning: "Lead V8",
+    },
+    LeadInfo {
+        name: "V9",
+        scp_id: 67,
+        mdc_ref: "V9",
+        mdc_code: 67,
+        meaning: "Lead V9",
+    },
 ];
 
 /// The 12 standard leads in standard order.
-pub const STANDARD_12: [&str; 12] = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"];
+pub const STANDARD_12: [&str; 12] = [
+    "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
+];
 
 /// Known lead by canonical name (case-insensitive, `AVR` = `aVR`).
 pub fn by_name(name: &str) -> Option<&'static LeadInfo> {
-    LEADS.iter().find(|l| l.name.eq_ignore_ascii_case(name.trim()))
+    LEADS
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(name.trim()))
 }
 
 /// Known lead by SCP-ECG identifier.
@@ -97,6 +245,9 @@ mod tests {
         assert_eq!(canonical_name("avl"), "aVL");
         assert_eq!(canonical_name(" Pleth "), "Pleth");
         assert_eq!(by_scp_id(3).map(|l| l.name), Some("V1"));
-        assert_eq!(STANDARD_12.iter().filter(|n| by_name(n).is_some()).count(), 12);
+        assert_eq!(
+            STANDARD_12.iter().filter(|n| by_name(n).is_some()).count(),
+            12
+        );
     }
 }

@@ -4,7 +4,12 @@
 //!
 //! Samples are in microvolts (f64), one [`Lead`] per channel, rhythm and median beat kept apart.
 
+pub mod aecg;
+pub mod dicom;
 pub mod leads;
+pub mod prepare;
+pub mod scp;
+pub mod wfdb;
 
 use std::fmt;
 use std::path::Path;
@@ -132,12 +137,20 @@ pub struct Waveform {
 impl Waveform {
     /// Samples per lead (the longest lead).
     pub fn samples_per_lead(&self) -> usize {
-        self.leads.iter().map(|l| l.samples_uv.len()).max().unwrap_or(0)
+        self.leads
+            .iter()
+            .map(|l| l.samples_uv.len())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Duration in seconds.
     pub fn duration_s(&self) -> f64 {
-        if self.sampling_rate_hz > 0.0 { self.samples_per_lead() as f64 / self.sampling_rate_hz } else { 0.0 }
+        if self.sampling_rate_hz > 0.0 {
+            self.samples_per_lead() as f64 / self.sampling_rate_hz
+        } else {
+            0.0
+        }
     }
 
     /// A lead by canonical name.
@@ -214,7 +227,10 @@ pub enum EcgError {
 impl EcgError {
     /// A malformed-file error.
     pub fn malformed(format: Format, reason: impl Into<String>) -> EcgError {
-        EcgError::Malformed { format, reason: reason.into() }
+        EcgError::Malformed {
+            format,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -227,7 +243,10 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     if text.contains("AnnotatedECG") {
         return Some(Format::Aecg);
     }
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("hea")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("hea"))
+    {
         return Some(Format::Wfdb);
     }
     // SCP-ECG: CRC (2), file length (4), then section 0 whose header names "SCPECG" at byte 16
@@ -236,4 +255,41 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         return Some(Format::ScpEcg);
     }
     None
+}
+
+/// Derive the missing limb leads from I and II (Einthoven and Goldberger): III = II − I,
+/// aVR = −(I + II)/2, aVL = I − II/2, aVF = II − I/2, in rhythm and median beat. Only leads that
+/// are missing are added, each with a warning saying so. Never done unless asked for.
+pub fn derive_limb_leads(ecg: &mut Ecg) {
+    let mut notes = Vec::new();
+    for (label, w) in [
+        ("rhythm", ecg.rhythm.as_mut()),
+        ("median beat", ecg.median.as_mut()),
+    ] {
+        let Some(w) = w else { continue };
+        let (Some(i), Some(ii)) = (
+            w.lead("I").map(|l| l.samples_uv.clone()),
+            w.lead("II").map(|l| l.samples_uv.clone()),
+        ) else {
+            continue;
+        };
+        type Derive = fn(f64, f64) -> f64;
+        let derived: [(&str, Derive); 4] = [
+            ("III", |i, ii| ii - i),
+            ("aVR", |i, ii| -(i + ii) / 2.0),
+            ("aVL", |i, ii| i - ii / 2.0),
+            ("aVF", |i, ii| ii - i / 2.0),
+        ];
+        for (name, f) in derived {
+            if w.lead(name).is_none() {
+                let samples = i.iter().zip(&ii).map(|(a, b)| f(*a, *b)).collect();
+                w.leads.push(Lead {
+                    name: name.to_owned(),
+                    samples_uv: samples,
+                });
+                notes.push(format!("lead {name} of the {label} derived from I and II"));
+            }
+        }
+    }
+    ecg.warnings.extend(notes);
 }

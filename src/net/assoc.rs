@@ -342,7 +342,8 @@ impl Association {
         for abs in request.abstract_syntaxes {
             if request.one_context_per_transfer_syntax {
                 for ts in [EXPLICIT_VR_LE, IMPLICIT_VR_LE] {
-                    options = options.with_presentation_context(abs.to_string(), vec![ts.to_owned()]);
+                    options =
+                        options.with_presentation_context(abs.to_string(), vec![ts.to_owned()]);
                 }
             } else {
                 options = options.with_presentation_context(

@@ -274,17 +274,28 @@ pub fn store(
     data: &[u8],
 ) -> Result<Status, NetError> {
     let peer = assoc.peer().to_owned();
-    let pc = assoc.context_with(sop_class, transfer_syntax).ok_or_else(|| NetError::NotAccepted {
-        peer: peer.clone(),
-        what: format!("C-STORE of SOP class {sop_class} in transfer syntax {transfer_syntax}"),
-    })?;
+    let pc = assoc
+        .context_with(sop_class, transfer_syntax)
+        .ok_or_else(|| NetError::NotAccepted {
+            peer: peer.clone(),
+            what: format!("C-STORE of SOP class {sop_class} in transfer syntax {transfer_syntax}"),
+        })?;
     let id = assoc.next_message_id();
-    assoc.send(pc, &dimse::store_rq(id, sop_class, sop_instance), Some(data))?;
+    assoc.send(
+        pc,
+        &dimse::store_rq(id, sop_class, sop_instance),
+        Some(data),
+    )?;
     let rsp = assoc.receive("the C-STORE response")?;
     expect_field(&peer, &rsp.command, field::C_STORE_RSP)?;
     let status = rsp.command.status.unwrap_or(Status(0xC000));
     match status.class() {
         StatusClass::Success | StatusClass::Warning => Ok(status),
-        _ => Err(NetError::Status { peer, operation: format!("C-STORE of {sop_instance}"), status, comment: rsp.command.error_comment }),
+        _ => Err(NetError::Status {
+            peer,
+            operation: format!("C-STORE of {sop_instance}"),
+            status,
+            comment: rsp.command.error_comment,
+        }),
     }
 }

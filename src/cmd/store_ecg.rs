@@ -1,0 +1,670 @@
+//! `dicomkit store-ecg`: ECGs in any format → DICOM 12-lead (or General) ECG → C-STORE.
+//!
+//! ```text
+//! Usage: dicomkit store-ecg --pacs AE@HOST:PORT [OPTIONS] FILE|DIR...
+//!        dicomkit store-ecg --pacs AE@HOST:PORT --import-dir DIR (--erase-on-success | --archive-dir D)
+//!                           [--failed-dir D] [--settle SECS] [--watch [SECS]]
+//!        dicomkit store-ecg --dry-run [--out DIR] FILE|DIR...
+//!
+//! Each ECG (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB; detected from content) is converted to DICOM,
+//! re-read and compared with its source, and C-STOREd; all over one association (reconnected
+//! once if it drops). DICOM-ECG files are sent as they are unless --reencode (or an option that
+//! changes them). One row per file: path, format, sop_class_uid, sop_instance_uid, status,
+//! outcome, error.
+//!
+//! Folder mode (--import-dir): every settled file (not modified within --settle seconds) is
+//! processed once; after the PACS confirms (0x0000, or a warning with --accept-warnings) the
+//! file is erased or archived; a file that cannot be read or that the PACS refuses goes to
+//! --failed-dir with <name>.error.txt (without --failed-dir it stays and is retried). A lock
+//! file stops a second run on the same folder; every outcome is appended to the journal
+//! (NDJSON). A PACS that cannot be reached leaves every file in place. --watch polls again
+//! every SECS seconds (default 10) until killed; killing at any moment loses nothing.
+//!
+//! Exit: 0 all stored; 4 some failed; 5 PACS/network failure; 6 all inputs unreadable.
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::{Context, NetArgs};
+use crate::ecg::prepare::{PrepareOptions, Prepared, prepare};
+use crate::ecg::{EcgError, Format};
+use crate::error::{Error, Result};
+use crate::import::{self, Journal};
+use crate::net::assoc::Association;
+use crate::net::services::store;
+use crate::net::{NetError, Node, StatusClass};
+use crate::output::{RowWriter, Value};
+
+/// SOP classes proposed: 12-lead, General and Ambulatory ECG Waveform Storage.
+pub const ECG_SOP_CLASSES: [&str; 3] = [
+    "1.2.840.10008.5.1.4.1.1.9.1.1",
+    "1.2.840.10008.5.1.4.1.1.9.1.2",
+    "1.2.840.10008.5.1.4.1.1.9.1.3",
+];
+
+/// Columns of `store-ecg`.
+pub const COLUMNS: [&str; 7] = [
+    "path",
+    "format",
+    "sop_class_uid",
+    "sop_instance_uid",
+    "status",
+    "outcome",
+    "error",
+];
+
+/// Arguments of `dicomkit store-ecg`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_long_help = "Examples:
+  dicomkit store-ecg --pacs ORTHANC@pacs:4242 ecg1.scp ecg2.xml
+  dicomkit store-ecg --dry-run --out converted/ carts/
+  dicomkit store-ecg --pacs ORTHANC@pacs:4242 --import-dir /srv/ecg-in --archive-dir /srv/ecg-done --failed-dir /srv/ecg-failed
+  */5 * * * * dicomkit store-ecg -q --pacs ORTHANC@pacs:4242 --import-dir /srv/ecg-in --erase-on-success --failed-dir /srv/ecg-failed")]
+pub struct Args {
+    /// Network options (--pacs is not needed with --dry-run).
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// ECG files or directories (read recursively).
+    #[arg(
+        value_name = "FILE|DIR",
+        conflicts_with = "import_dir",
+        required_unless_present = "import_dir"
+    )]
+    pub paths: Vec<PathBuf>,
+
+    /// Replace the patient ID of every ECG.
+    #[arg(long, value_name = "ID")]
+    pub patient_id: Option<String>,
+
+    /// Also keep the DICOM files sent (or, with --dry-run, written) in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Convert and validate only; send nothing (no --pacs needed).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Convert DICOM-ECG inputs again instead of sending them as they are.
+    #[arg(long)]
+    pub reencode: bool,
+
+    /// Write the variant some viewers need: Implicit VR LE, padding 0, rhythm 10 s, median 1.2 s.
+    #[arg(long)]
+    pub mortara_compat: bool,
+
+    /// Derive missing limb leads (III, aVR, aVL, aVF) from I and II.
+    #[arg(long)]
+    pub derive_leads: bool,
+
+    /// Folder mode: process the files in this folder (not recursive).
+    #[arg(long, value_name = "DIR")]
+    pub import_dir: Option<PathBuf>,
+
+    /// Folder mode: keep polling every SECS seconds.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "10", requires = "import_dir")]
+    pub watch: Option<f64>,
+
+    /// Folder mode: erase each file once the PACS confirmed it.
+    #[arg(long, requires = "import_dir", conflicts_with = "archive_dir")]
+    pub erase_on_success: bool,
+
+    /// Folder mode: move each file here once the PACS confirmed it.
+    #[arg(long, value_name = "DIR", requires = "import_dir")]
+    pub archive_dir: Option<PathBuf>,
+
+    /// Folder mode: move files that cannot be read or are refused here, with <name>.error.txt.
+    #[arg(long, value_name = "DIR", requires = "import_dir")]
+    pub failed_dir: Option<PathBuf>,
+
+    /// Folder mode: a file modified within the last SECS seconds is still being written.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 5.0,
+        requires = "import_dir"
+    )]
+    pub settle: f64,
+
+    /// Treat warning statuses (0xB000...) as stored.
+    #[arg(long)]
+    pub accept_warnings: bool,
+
+    /// Folder mode: the journal file (default: .dicomkit-store-ecg.journal.ndjson in the folder).
+    #[arg(long, value_name = "FILE", requires = "import_dir")]
+    pub journal: Option<PathBuf>,
+}
+
+/// What happened to one input.
+struct Outcome {
+    path: PathBuf,
+    format: Option<Format>,
+    prepared: Option<(String, String)>,
+    status: Option<String>,
+    outcome: &'static str,
+    error: Option<String>,
+}
+
+impl Outcome {
+    fn row(&self) -> Vec<Value> {
+        vec![
+            Value::Text(self.path.display().to_string()),
+            self.format.map(|f| f.to_string()).into(),
+            self.prepared.as_ref().map(|p| p.0.clone()).into(),
+            self.prepared.as_ref().map(|p| p.1.clone()).into(),
+            self.status.clone().into(),
+            Value::from(self.outcome),
+            self.error.clone().into(),
+        ]
+    }
+
+    fn journal(&self) -> serde_json::Value {
+        json!({
+            "path": self.path.display().to_string(),
+            "format": self.format.map(|f| f.to_string()),
+            "sop_class_uid": self.prepared.as_ref().map(|p| p.0.clone()),
+            "sop_instance_uid": self.prepared.as_ref().map(|p| p.1.clone()),
+            "status": self.status,
+            "outcome": self.outcome,
+            "error": self.error,
+        })
+    }
+}
+
+/// The association, opened on first use and reopened once if it drops.
+struct Sender<'a> {
+    net: &'a NetArgs,
+    node: Option<Node>,
+    assoc: Option<Association>,
+}
+
+impl Sender<'_> {
+    fn send(&mut self, p: &Prepared) -> std::result::Result<crate::net::Status, NetError> {
+        let Some(node) = &self.node else {
+            return Err(NetError::Protocol {
+                peer: String::new(),
+                what: "no PACS".into(),
+            });
+        };
+        for attempt in 0..2 {
+            if self.assoc.is_none() {
+                self.assoc = Some(self.net.open_with(node, &ECG_SOP_CLASSES, true)?);
+            }
+            let Some(assoc) = self.assoc.as_mut() else {
+                continue;
+            };
+            match store(
+                assoc,
+                &p.sop_class,
+                &p.sop_instance,
+                &p.transfer_syntax,
+                p.dataset(),
+            ) {
+                Ok(s) => return Ok(s),
+                Err(e @ (NetError::Status { .. } | NetError::NotAccepted { .. })) => return Err(e),
+                Err(e) => {
+                    // The association dropped: reconnect once and send again.
+                    self.assoc = None;
+                    if attempt == 1 {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Err(NetError::Protocol {
+            peer: node.to_string(),
+            what: "could not send".into(),
+        })
+    }
+
+    fn close(&mut self, ctx: &Context) {
+        if let Some(a) = self.assoc.take()
+            && let Err(e) = a.release()
+        {
+            ctx.warn(&e.to_string());
+        }
+    }
+}
+
+/// Run `dicomkit store-ecg`.
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let node = if args.dry_run {
+        None
+    } else {
+        Some(args.net.node()?)
+    };
+    if args.dry_run && args.import_dir.is_some() {
+        return Err(Error::Usage(
+            "--dry-run does not go with --import-dir".into(),
+        ));
+    }
+    let options = PrepareOptions {
+        reencode: args.reencode,
+        patient_id: args.patient_id.clone(),
+        mortara_compat: args.mortara_compat,
+        derive_leads: args.derive_leads,
+    };
+    if let Some(id) = &args.patient_id {
+        crate::net::query::validate_patient_id(id, false)
+            .map_err(|m| Error::Usage(format!("--patient-id: {m}")))?;
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .map_err(|e| Error::BadInput(format!("{}: {e}", out.display())))?;
+    }
+    let mut sender = Sender {
+        net: &args.net,
+        node,
+        assoc: None,
+    };
+    match &args.import_dir {
+        Some(dir) => run_folder(ctx, args, dir, &options, &mut sender),
+        None => run_files(ctx, args, &options, &mut sender),
+    }
+}
+
+/// Expand FILE|DIR arguments: files as given, directories walked (non-ECG files skipped).
+fn expand(paths: &[PathBuf]) -> Vec<(PathBuf, bool)> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            for e in walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .flatten()
+            {
+                if e.file_type().is_file() {
+                    out.push((e.into_path(), false));
+                }
+            }
+        } else {
+            out.push((p.clone(), true));
+        }
+    }
+    out
+}
+
+fn keep_copy(args: &Args, p: &Prepared) -> std::result::Result<(), String> {
+    if let Some(out) = &args.out {
+        let path = out.join(crate::net::scp::safe_file_name(&p.sop_instance));
+        std::fs::write(&path, &p.part10)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn run_files(
+    ctx: &Context,
+    args: &Args,
+    options: &PrepareOptions,
+    sender: &mut Sender<'_>,
+) -> Result<()> {
+    let inputs = expand(&args.paths);
+    let prepared: Vec<(PathBuf, bool, std::result::Result<Prepared, EcgError>)> = inputs
+        .into_par_iter()
+        .map(|(path, explicit)| {
+            let r = prepare(&path, options);
+            (path, explicit, r)
+        })
+        .collect();
+    let mut out = ctx.rows(&COLUMNS);
+    let bar = ctx.progress_bar("ECGs", Some(prepared.len() as u64));
+    let (mut ok, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut network: Option<NetError> = None;
+    for (path, explicit, result) in prepared {
+        bar.inc(1);
+        let p = match result {
+            Ok(p) => p,
+            Err(EcgError::UnknownFormat) if !explicit => {
+                tracing::info!("skipped {}: not an ECG", path.display());
+                continue;
+            }
+            Err(e) => {
+                unreadable += 1;
+                bar.suspend(|| ctx.item_error(&path.display().to_string(), &e.to_string()));
+                let o = Outcome {
+                    path,
+                    format: None,
+                    prepared: None,
+                    status: None,
+                    outcome: "unreadable",
+                    error: Some(e.to_string()),
+                };
+                out.row(&o.row())?;
+                continue;
+            }
+        };
+        for w in &p.warnings {
+            bar.suspend(|| ctx.warn(&format!("{}: {w}", path.display())));
+        }
+        let ids = Some((p.sop_class.clone(), p.sop_instance.clone()));
+        if let Err(e) = keep_copy(args, &p) {
+            failed += 1;
+            ctx.item_error(&path.display().to_string(), &e);
+            out.row(
+                &Outcome {
+                    path,
+                    format: Some(p.format),
+                    prepared: ids,
+                    status: None,
+                    outcome: "failed",
+                    error: Some(e),
+                }
+                .row(),
+            )?;
+            continue;
+        }
+        if args.dry_run {
+            ok += 1;
+            out.row(
+                &Outcome {
+                    path,
+                    format: Some(p.format),
+                    prepared: ids,
+                    status: None,
+                    outcome: "converted",
+                    error: None,
+                }
+                .row(),
+            )?;
+            continue;
+        }
+        if network.is_some() {
+            out.row(
+                &Outcome {
+                    path,
+                    format: Some(p.format),
+                    prepared: ids,
+                    status: None,
+                    outcome: "not sent",
+                    error: Some("the PACS could not be reached".into()),
+                }
+                .row(),
+            )?;
+            continue;
+        }
+        let o = match sender.send(&p) {
+            Ok(s) if s.class() == StatusClass::Success || args.accept_warnings => {
+                ok += 1;
+                Outcome {
+                    path,
+                    format: Some(p.format),
+                    prepared: ids,
+                    status: Some(format!("0x{:04X}", s.0)),
+                    outcome: "stored",
+                    error: None,
+                }
+            }
+            Ok(s) => {
+                failed += 1;
+                let e =
+                    format!("the PACS answered {s} (use --accept-warnings to count it as stored)");
+                ctx.item_error(&path.display().to_string(), &e);
+                Outcome {
+                    path,
+                    format: Some(p.format),
+                    prepared: ids,
+                    status: Some(format!("0x{:04X}", s.0)),
+                    outcome: "failed",
+                    error: Some(e),
+                }
+            }
+            Err(e @ (NetError::Status { .. } | NetError::NotAccepted { .. })) => {
+                failed += 1;
+                let status = if let NetError::Status { status, .. } = &e {
+                    Some(format!("0x{:04X}", status.0))
+                } else {
+                    None
+                };
+                ctx.item_error(&path.display().to_string(), &e.to_string());
+                Outcome {
+                    path,
+                    format: Some(p.format),
+                    prepared: ids,
+                    status,
+                    outcome: "refused",
+                    error: Some(e.to_string()),
+                }
+            }
+            Err(e) => {
+                let o = Outcome {
+                    path,
+                    format: Some(p.format),
+                    prepared: ids,
+                    status: None,
+                    outcome: "not sent",
+                    error: Some(e.to_string()),
+                };
+                network = Some(e);
+                o
+            }
+        };
+        out.row(&o.row())?;
+    }
+    bar.finish_and_clear();
+    sender.close(ctx);
+    out.finish()?;
+    finish(ok, failed, unreadable, network)
+}
+
+fn finish(ok: usize, failed: usize, unreadable: usize, network: Option<NetError>) -> Result<()> {
+    if let Some(e) = network {
+        return Err(e.into());
+    }
+    if ok + failed + unreadable == 0 {
+        return Err(Error::NoMatch("no ECG file found".into()));
+    }
+    if ok == 0 && failed == 0 {
+        return Err(Error::BadInput(format!(
+            "none of the {unreadable} input(s) could be read"
+        )));
+    }
+    if failed + unreadable > 0 {
+        return Err(Error::Partial(format!(
+            "{} of {} ECG(s) not stored",
+            failed + unreadable,
+            ok + failed + unreadable
+        )));
+    }
+    Ok(())
+}
+
+fn run_folder(
+    ctx: &Context,
+    args: &Args,
+    dir: &Path,
+    options: &PrepareOptions,
+    sender: &mut Sender<'_>,
+) -> Result<()> {
+    if !args.erase_on_success && args.archive_dir.is_none() {
+        return Err(Error::Usage("--import-dir needs --erase-on-success or --archive-dir (what to do with a file once stored)".into()));
+    }
+    let settle = Duration::try_from_secs_f64(args.settle)
+        .map_err(|_| Error::Usage("--settle must be a number of seconds".into()))?;
+    let poll = match args.watch {
+        Some(s) => Some(
+            Duration::try_from_secs_f64(s)
+                .map_err(|_| Error::Usage("--watch must be a number of seconds".into()))?,
+        ),
+        None => None,
+    };
+    if !dir.is_dir() {
+        return Err(Error::BadInput(format!("{}: not a folder", dir.display())));
+    }
+    let _lock = import::lock(dir).map_err(|e| Error::Usage(e.to_string()))?;
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| dir.join(import::JOURNAL_NAME));
+    let mut journal = Journal::open(&journal_path).map_err(|e| Error::BadInput(e.to_string()))?;
+    let mut out = ctx.rows(&COLUMNS);
+    loop {
+        let outcome = folder_pass(
+            ctx,
+            args,
+            dir,
+            settle,
+            options,
+            sender,
+            &mut journal,
+            &journal_path,
+            out.as_mut(),
+        );
+        sender.close(ctx);
+        match (outcome, poll) {
+            (Err(e), None) => {
+                out.finish()?;
+                return Err(e);
+            }
+            (Ok(counts), None) => {
+                out.finish()?;
+                return finish(counts.0, counts.1, counts.2, None).or_else(|e| {
+                    if matches!(e, Error::NoMatch(_)) {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                });
+            }
+            (Err(e), Some(p)) => {
+                ctx.item_error(&dir.display().to_string(), &e.to_string());
+                std::thread::sleep(p);
+            }
+            (Ok(_), Some(p)) => std::thread::sleep(p),
+        }
+    }
+}
+
+/// One pass over the folder: (stored, failed, unreadable).
+#[allow(clippy::too_many_arguments)]
+fn folder_pass(
+    ctx: &Context,
+    args: &Args,
+    dir: &Path,
+    settle: Duration,
+    options: &PrepareOptions,
+    sender: &mut Sender<'_>,
+    journal: &mut Journal,
+    journal_path: &Path,
+    out: &mut dyn RowWriter,
+) -> Result<(usize, usize, usize)> {
+    let jerr = |e: import::ImportError| Error::BadInput(e.to_string());
+    let (files, waiting) = import::settled_files(dir, settle).map_err(jerr)?;
+    if waiting > 0 {
+        tracing::info!("{waiting} file(s) still being written: next pass");
+    }
+    let already = Journal::stored_instances(journal_path);
+    let (mut ok, mut failed, mut unreadable) = (0, 0, 0);
+    // WFDB signal files travel with their header.
+    let owned: std::collections::HashSet<PathBuf> =
+        files.iter().flat_map(|f| import::companions(f)).collect();
+    for path in files.into_iter().filter(|f| !owned.contains(f)) {
+        let with = import::companions(&path);
+        let mut o = Outcome {
+            path: path.clone(),
+            format: None,
+            prepared: None,
+            status: None,
+            outcome: "failed",
+            error: None,
+        };
+        let p = match prepare(&path, options) {
+            Ok(p) => p,
+            Err(e) => {
+                unreadable += 1;
+                o.outcome = "unreadable";
+                o.error = Some(e.to_string());
+                ctx.item_error(&path.display().to_string(), &e.to_string());
+                journal.record(o.journal()).map_err(jerr)?;
+                if let Some(f) = &args.failed_dir {
+                    import::move_failed(&path, f, &e.to_string()).map_err(jerr)?;
+                    for c in &with {
+                        import::move_into(c, f).map_err(jerr)?;
+                    }
+                }
+                out.row(&o.row())?;
+                continue;
+            }
+        };
+        o.format = Some(p.format);
+        o.prepared = Some((p.sop_class.clone(), p.sop_instance.clone()));
+        if let Err(e) = keep_copy(args, &p) {
+            ctx.warn(&format!("{}: {e}", path.display()));
+        }
+        let stored = if already.contains(&p.sop_instance) {
+            // Stored by an earlier run that stopped before erasing/archiving: finish the job.
+            o.status = Some("journal".into());
+            true
+        } else {
+            match sender.send(&p) {
+                Ok(s) if s.class() == StatusClass::Success || args.accept_warnings => {
+                    o.status = Some(format!("0x{:04X}", s.0));
+                    true
+                }
+                Ok(s) => {
+                    o.status = Some(format!("0x{:04X}", s.0));
+                    o.error = Some(format!(
+                        "the PACS answered {s} (use --accept-warnings to count it as stored)"
+                    ));
+                    false
+                }
+                Err(e @ (NetError::Status { .. } | NetError::NotAccepted { .. })) => {
+                    if let NetError::Status { status, .. } = &e {
+                        o.status = Some(format!("0x{:04X}", status.0));
+                    }
+                    o.outcome = "refused";
+                    o.error = Some(e.to_string());
+                    false
+                }
+                Err(e) => {
+                    // The PACS cannot be reached: leave every file where it is.
+                    o.outcome = "not sent";
+                    o.error = Some(e.to_string());
+                    journal.record(o.journal()).map_err(jerr)?;
+                    out.row(&o.row())?;
+                    return Err(e.into());
+                }
+            }
+        };
+        if stored {
+            o.outcome = "stored";
+            journal.record(o.journal()).map_err(jerr)?;
+            if args.erase_on_success {
+                for c in &with {
+                    std::fs::remove_file(c).map_err(|e| {
+                        Error::BadInput(format!("{}: cannot erase: {e}", c.display()))
+                    })?;
+                }
+                std::fs::remove_file(&path).map_err(|e| {
+                    Error::BadInput(format!("{}: cannot erase: {e}", path.display()))
+                })?;
+                journal.record(json!({"path": path.display().to_string(), "sop_instance_uid": p.sop_instance, "outcome": "erased"})).map_err(jerr)?;
+            } else if let Some(a) = &args.archive_dir {
+                for c in &with {
+                    import::move_into(c, a).map_err(jerr)?;
+                }
+                let target = import::move_into(&path, a).map_err(jerr)?;
+                journal.record(json!({"path": path.display().to_string(), "sop_instance_uid": p.sop_instance, "outcome": "archived", "to": target.display().to_string()})).map_err(jerr)?;
+            }
+            ok += 1;
+        } else {
+            failed += 1;
+            let reason = o.error.clone().unwrap_or_default();
+            ctx.item_error(&path.display().to_string(), &reason);
+            journal.record(o.journal()).map_err(jerr)?;
+            if let Some(f) = &args.failed_dir {
+                import::move_failed(&path, f, &reason).map_err(jerr)?;
+                for c in &with {
+                    import::move_into(c, f).map_err(jerr)?;
+                }
+            }
+        }
+        out.row(&o.row())?;
+    }
+    Ok((ok, failed, unreadable))
+}

@@ -1,0 +1,1767 @@
+//! DICOM waveform ECGs: reading 12-Lead, General, General 32-bit and Ambulatory ECG Waveform
+//! Storage instances into the [`Ecg`] model, and writing an [`Ecg`] as a DICOM Part 10 file.
+//!
+//! Reading works on the project's own parsed file ([`crate::dicom::DicomFile`]), so every
+//! transfer syntax, character set and implicit-VR file the reader handles is handled here.
+//!
+//! Decisions, stated once:
+//! - Multiplex groups are told apart by their label: one containing `MEDIAN`, `REPRESENTATIVE`
+//!   or `AVERAGE` is the median beat, one containing `RHYTHM` the rhythm; a group without a
+//!   recognised label becomes the rhythm when there is none yet. Further groups are ignored
+//!   with a warning.
+//! - Samples in µV are `(raw × ChannelSensitivity × CorrectionFactor + ChannelBaseline) × unit`,
+//!   the unit from the Channel Sensitivity Units Sequence (`uV`, `mV`, `V`, `nV`) — what pydicom
+//!   computes for `uV` channels.
+//! - Padding: a Waveform Padding Value other than 0 marks padded samples, which are kept as
+//!   0 µV with one warning per group. A padding value of 0 (written by the C# ECG Toolkit and
+//!   "Mortara-compatible" writers, e.g. `Example.dcm`) cannot be told apart from genuine zero
+//!   samples and is ignored: raw 0 stays a sample.
+//! - Measurements come from Waveform Annotation items with a numeric value, recognised by their
+//!   concept code: MDC (`2:16016`/`2:16770` rate, `2:16000` RR, `2:15872` PR, `2:16156` QRS,
+//!   `2:16160` QT, `2:15876`/`2:15880`/`2:15892` QTc, `2:16128`/`2:16132`/`2:16136` axes) or
+//!   legacy SCPECG (`5.10.2.5-1` rate, `5.10.2.1-3` RR, `5.13.5-7` PR, `5.13.5-9` QRS,
+//!   `5.13.5-11` QT, `5.10.2.5-5` QTc, `5.10.3-11`/`-13`/`-15` axes). Durations given in `s`
+//!   are converted to ms; axes are taken as degrees whatever unit is stated (`Example.dcm`
+//!   labels them "ms"). Values ≥ 29999 (the SCP-ECG "not given") and non-positive durations
+//!   or rates are treated as absent. Text annotations are the statements, in order.
+//! - Writing picks, per group, one channel sensitivity: the source's own step when every
+//!   sample is an integer multiple of a step that fits (e.g. 1.25 µV, 2.5 µV, 4.88 µV), else
+//!   a step that fits the largest |µV| in 16 bits (max/32000, ≤ 16-character DS); samples are
+//!   rounded to the nearest step (error ≤ half a step). −32768 is reserved as the padding value
+//!   only in a group that needs padding (a lead shorter than the others, a non-finite sample);
+//!   otherwise the whole 16-bit range is used (`Example.dcm`'s median beat ends in −32768).
+//! - Lead codes: MDC `2:n` (CID 3001); a lead without a known name gets the private scheme
+//!   `99DICOMKIT` with its name as code meaning, which [`read`] turns back into the name.
+//!   The Mortara variant writes the SCPECG `5.6.3-9-n` lead codes and SCPECG measurement codes,
+//!   as Mortara carts do (`waveform_ecg.dcm`).
+//! - Measurements are written with MDC codes and UCUM units (`ms`, `/min`, `deg`), statements
+//!   as Unformatted Text Value, all referencing every channel of group 1.
+//! - Content Date/Time and Acquisition DateTime (type 1) are the acquisition time; when the
+//!   ECG has none, the time of writing. Study Date/Time are then left empty.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime};
+use dicom_core::value::{DataSetSequence, PrimitiveValue};
+use dicom_core::{DataElement, Tag as CoreTag, VR as CoreVR};
+use dicom_dictionary_std::{tags, uids};
+use dicom_object::InMemDicomObject;
+use dicom_object::meta::FileMetaTableBuilder;
+
+use super::leads;
+use super::{Device, Ecg, EcgError, Filters, Format, Lead, Measurements, Patient, Sex, Waveform};
+use crate::dicom::read::{ReadOptions, read_bytes};
+use crate::dicom::value::Value;
+use crate::dicom::{DicomFile, Element, Item, Tag, VR};
+
+/// 12-Lead ECG Waveform Storage.
+pub const TWELVE_LEAD_ECG: &str = uids::TWELVE_LEAD_ECG_WAVEFORM_STORAGE;
+/// General ECG Waveform Storage.
+pub const GENERAL_ECG: &str = uids::GENERAL_ECG_WAVEFORM_STORAGE;
+/// Ambulatory ECG Waveform Storage.
+pub const AMBULATORY_ECG: &str = uids::AMBULATORY_ECG_WAVEFORM_STORAGE;
+/// General 32-bit ECG Waveform Storage.
+pub const GENERAL_32BIT_ECG: &str = uids::GENERAL32BIT_ECG_WAVEFORM_STORAGE;
+
+/// The SOP classes [`read`] accepts.
+pub const ECG_SOP_CLASSES: [&str; 4] = [
+    TWELVE_LEAD_ECG,
+    GENERAL_ECG,
+    AMBULATORY_ECG,
+    GENERAL_32BIT_ECG,
+];
+
+/// Limits of 12-Lead ECG Waveform Storage (PS3.3 A.34.3.4): channels per group.
+pub const TWELVE_LEAD_MAX_CHANNELS: usize = 13;
+/// Limits of 12-Lead ECG Waveform Storage: samples per channel.
+pub const TWELVE_LEAD_MAX_SAMPLES: usize = 16384;
+/// Limits of 12-Lead ECG Waveform Storage: sampling frequency range, Hz.
+pub const TWELVE_LEAD_RATE_HZ: (f64, f64) = (200.0, 1000.0);
+
+/// Mortara-compatible rhythm length, seconds.
+pub const MORTARA_RHYTHM_S: f64 = 10.0;
+/// Mortara-compatible median-beat length, seconds.
+pub const MORTARA_MEDIAN_S: f64 = 1.2;
+
+const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
+/// The padding value written when leads are of unequal length or hold non-finite samples.
+const PADDING: i16 = i16::MIN;
+
+fn bad(reason: impl Into<String>) -> EcgError {
+    EcgError::malformed(Format::DicomEcg, reason)
+}
+
+// ------------------------------------------------------------------------------------------
+// Element access on the reader's model
+// ------------------------------------------------------------------------------------------
+
+fn find(els: &[Element], tag: Tag) -> Option<&Element> {
+    els.iter().find(|e| e.tag == tag)
+}
+
+/// The whole text value (values joined with `\`), trimmed; `None` when empty or not text.
+fn text(els: &[Element], tag: Tag) -> Option<String> {
+    match &find(els, tag)?.value {
+        Value::Strings(v) => Some(v.join("\\").trim().to_owned()).filter(|s| !s.is_empty()),
+        _ => None,
+    }
+}
+
+/// The first value of a text element, trimmed; `None` when empty.
+fn first_text(els: &[Element], tag: Tag) -> Option<String> {
+    match &find(els, tag)?.value {
+        Value::Strings(v) => v
+            .first()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        _ => None,
+    }
+}
+
+/// The first value of a numeric element (DS/IS text or a binary number).
+fn number(els: &[Element], tag: Tag) -> Option<f64> {
+    let v = match &find(els, tag)?.value {
+        Value::Strings(v) => v.first()?.trim().parse::<f64>().ok()?,
+        Value::Ints(v) => *v.first()? as f64,
+        Value::UInts(v) => *v.first()? as f64,
+        Value::F32(v) => f64::from(*v.first()?),
+        Value::F64(v) => *v.first()?,
+        _ => return None,
+    };
+    v.is_finite().then_some(v)
+}
+
+fn uint(els: &[Element], tag: Tag) -> Option<u64> {
+    match &find(els, tag)?.value {
+        Value::UInts(v) => v.first().copied(),
+        Value::Ints(v) => v.first().and_then(|x| u64::try_from(*x).ok()),
+        Value::Strings(v) => v.first()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn items(els: &[Element], tag: Tag) -> &[Item] {
+    match find(els, tag).map(|e| &e.value) {
+        Some(Value::Sequence(items)) => items,
+        _ => &[],
+    }
+}
+
+/// A code from the first item of a code sequence: (value, scheme, meaning).
+fn code(els: &[Element], tag: Tag) -> Option<(String, String, String)> {
+    let item = items(els, tag).first()?;
+    let e = &item.elements;
+    let value = first_text(e, tags::CODE_VALUE)
+        .or_else(|| first_text(e, tags::LONG_CODE_VALUE))
+        .or_else(|| first_text(e, tags::URN_CODE_VALUE));
+    let scheme = first_text(e, tags::CODING_SCHEME_DESIGNATOR).unwrap_or_default();
+    let meaning = first_text(e, tags::CODE_MEANING).unwrap_or_default();
+    if value.is_none() && meaning.is_empty() {
+        return None;
+    }
+    Some((value.unwrap_or_default(), scheme, meaning))
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading
+// ------------------------------------------------------------------------------------------
+
+/// One channel as read: canonical name, samples in µV, the value of one step of the raw
+/// samples in µV.
+#[derive(Debug, Clone)]
+struct Channel {
+    name: String,
+    samples_uv: Vec<f64>,
+    step_uv: f64,
+}
+
+/// One multiplex group as read.
+#[derive(Debug, Clone)]
+struct Group {
+    label: Option<String>,
+    rate: f64,
+    channels: Vec<Channel>,
+    filters: Filters,
+}
+
+impl Group {
+    fn waveform(&self) -> Waveform {
+        Waveform {
+            sampling_rate_hz: self.rate,
+            leads: self
+                .channels
+                .iter()
+                .map(|c| Lead {
+                    name: c.name.clone(),
+                    samples_uv: c.samples_uv.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupKind {
+    Rhythm,
+    Median,
+    Unknown,
+}
+
+fn group_kind(label: Option<&str>) -> GroupKind {
+    let Some(l) = label else {
+        return GroupKind::Unknown;
+    };
+    let l = l.to_ascii_uppercase();
+    if l.contains("MEDIAN") || l.contains("REPRESENTATIVE") || l.contains("AVERAGE") {
+        GroupKind::Median
+    } else if l.contains("RHYTHM") {
+        GroupKind::Rhythm
+    } else {
+        GroupKind::Unknown
+    }
+}
+
+/// The canonical lead name of a channel definition item.
+fn channel_name(def: &[Element], index: usize) -> String {
+    if let Some((value, scheme, meaning)) = code(def, tags::CHANNEL_SOURCE_SEQUENCE) {
+        let by_code = match scheme.to_ascii_uppercase().as_str() {
+            "MDC" => leads::by_mdc(&value),
+            "SCPECG" => leads::by_scpecg_code(&value),
+            _ => leads::by_mdc(&value).or_else(|| leads::by_scpecg_code(&value)),
+        };
+        if let Some(l) = by_code {
+            return l.name.to_owned();
+        }
+        let stripped = meaning
+            .trim()
+            .strip_prefix("Lead ")
+            .unwrap_or(meaning.trim());
+        let stripped = stripped.split(" (").next().unwrap_or(stripped);
+        if let Some(l) = leads::by_name(stripped) {
+            return l.name.to_owned();
+        }
+        if let Some(label) = first_text(def, tags::CHANNEL_LABEL) {
+            return leads::canonical_name(&label);
+        }
+        if !meaning.trim().is_empty() {
+            return meaning.trim().to_owned();
+        }
+        if !value.is_empty() {
+            return value;
+        }
+    }
+    if let Some(label) = first_text(def, tags::CHANNEL_LABEL) {
+        return leads::canonical_name(&label);
+    }
+    format!("Channel {}", index + 1)
+}
+
+/// Factor from a Channel Sensitivity unit to µV.
+fn unit_factor(unit: &str) -> Option<f64> {
+    match unit.trim() {
+        "uV" | "µV" | "UV" => Some(1.0),
+        "mV" | "MV" => Some(1000.0),
+        "V" => Some(1e6),
+        "nV" => Some(1e-3),
+        _ => None,
+    }
+}
+
+/// Decode one raw sample of `width` bytes (little endian).
+fn raw_sample(c: &[u8], signed: bool) -> i64 {
+    match (c, signed) {
+        ([a], true) => i64::from(*a as i8),
+        ([a], false) => i64::from(*a),
+        ([a, b], true) => i64::from(i16::from_le_bytes([*a, *b])),
+        ([a, b], false) => i64::from(u16::from_le_bytes([*a, *b])),
+        ([a, b, c, d], true) => i64::from(i32::from_le_bytes([*a, *b, *c, *d])),
+        ([a, b, c, d], false) => i64::from(u32::from_le_bytes([*a, *b, *c, *d])),
+        _ => 0,
+    }
+}
+
+/// Binary value bytes in little-endian order (16/32-bit words of an Explicit VR Big Endian
+/// file swapped, unless the VR is OB).
+fn le_bytes(e: &Element, width: usize, big_endian: bool) -> Option<Vec<u8>> {
+    let mut bytes = match &e.value {
+        Value::Bytes(b) => b.clone(),
+        Value::Ints(v) => match width {
+            1 => v.iter().map(|x| *x as u8).collect(),
+            2 => v.iter().flat_map(|x| (*x as i16).to_le_bytes()).collect(),
+            _ => v.iter().flat_map(|x| (*x as i32).to_le_bytes()).collect(),
+        },
+        Value::UInts(v) => match width {
+            1 => v.iter().map(|x| *x as u8).collect(),
+            2 => v.iter().flat_map(|x| (*x as u16).to_le_bytes()).collect(),
+            _ => v.iter().flat_map(|x| (*x as u32).to_le_bytes()).collect(),
+        },
+        _ => return None,
+    };
+    if big_endian && width > 1 && e.vr != VR::OB && matches!(e.value, Value::Bytes(_)) {
+        for c in bytes.chunks_exact_mut(width) {
+            c.reverse();
+        }
+    }
+    Some(bytes)
+}
+
+fn parse_group(
+    item: &Item,
+    index: usize,
+    big_endian: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Group, EcgError> {
+    let els = &item.elements;
+    let n = index + 1;
+    let label = first_text(els, tags::MULTIPLEX_GROUP_LABEL);
+    let nch = uint(els, tags::NUMBER_OF_WAVEFORM_CHANNELS).ok_or_else(|| {
+        bad(format!(
+            "multiplex group {n}: no Number of Waveform Channels"
+        ))
+    })?;
+    let ns = uint(els, tags::NUMBER_OF_WAVEFORM_SAMPLES).ok_or_else(|| {
+        bad(format!(
+            "multiplex group {n}: no Number of Waveform Samples"
+        ))
+    })?;
+    let rate = number(els, tags::SAMPLING_FREQUENCY)
+        .ok_or_else(|| bad(format!("multiplex group {n}: no Sampling Frequency")))?;
+    if nch == 0 {
+        return Err(bad(format!("multiplex group {n}: no channels")));
+    }
+    if rate <= 0.0 {
+        return Err(bad(format!(
+            "multiplex group {n}: sampling frequency {rate} Hz"
+        )));
+    }
+    let bits = uint(els, tags::WAVEFORM_BITS_ALLOCATED)
+        .ok_or_else(|| bad(format!("multiplex group {n}: no Waveform Bits Allocated")))?;
+    let interp = first_text(els, tags::WAVEFORM_SAMPLE_INTERPRETATION).ok_or_else(|| {
+        bad(format!(
+            "multiplex group {n}: no Waveform Sample Interpretation"
+        ))
+    })?;
+    let (width, signed) = match (bits, interp.to_ascii_uppercase().as_str()) {
+        (8, "SB") => (1usize, true),
+        (8, "UB") => (1, false),
+        (16, "SS") => (2, true),
+        (16, "US") => (2, false),
+        (32, "SL") => (4, true),
+        (32, "UL") => (4, false),
+        _ => {
+            return Err(bad(format!(
+                "multiplex group {n}: unsupported samples ({bits} bits, {interp})"
+            )));
+        }
+    };
+    let nch_us = usize::try_from(nch).map_err(|_| bad("too many channels"))?;
+    let need = usize::try_from(ns)
+        .ok()
+        .and_then(|s| s.checked_mul(nch_us))
+        .and_then(|x| x.checked_mul(width))
+        .ok_or_else(|| {
+            bad(format!(
+                "multiplex group {n}: {nch} channels × {ns} samples is too large"
+            ))
+        })?;
+    let data_el = find(els, tags::WAVEFORM_DATA)
+        .ok_or_else(|| bad(format!("multiplex group {n}: no Waveform Data")))?;
+    if matches!(data_el.value, Value::NotRead) {
+        return Err(bad(format!(
+            "multiplex group {n}: Waveform Data was not read"
+        )));
+    }
+    let data = le_bytes(data_el, width, big_endian)
+        .ok_or_else(|| bad(format!("multiplex group {n}: Waveform Data is not binary")))?;
+    // One byte more is the even-length padding of 8-bit data.
+    if data.len() > need + 1 {
+        warnings.push(format!(
+            "multiplex group {n}: {} bytes of Waveform Data beyond the samples ignored",
+            data.len() - need
+        ));
+    }
+    let data = data.get(..need).ok_or_else(|| {
+        bad(format!("multiplex group {n}: Waveform Data holds {} bytes, {nch} channels × {ns} samples need {need}", data.len()))
+    })?;
+
+    // Padding value: only a non-zero one marks samples (see the module notes).
+    let padding = find(els, tags::WAVEFORM_PADDING_VALUE)
+        .and_then(|e| le_bytes(e, width, big_endian))
+        .and_then(|b| b.get(..width).map(|c| raw_sample(c, signed)))
+        .filter(|p| *p != 0);
+
+    let defs = items(els, tags::CHANNEL_DEFINITION_SEQUENCE);
+    if defs.len() != nch_us {
+        warnings.push(format!(
+            "multiplex group {n}: {} channel definitions for {nch} channels",
+            defs.len()
+        ));
+    }
+    let mut channels = Vec::with_capacity(nch_us);
+    // Per channel: (sensitivity, correction, baseline, unit factor to µV).
+    let mut scales = Vec::with_capacity(nch_us);
+    let mut filters = Filters::default();
+    for ch in 0..nch_us {
+        let def: &[Element] = defs.get(ch).map_or(&[], |i| i.elements.as_slice());
+        let sensitivity = number(def, tags::CHANNEL_SENSITIVITY).unwrap_or(1.0);
+        let correction = number(def, tags::CHANNEL_SENSITIVITY_CORRECTION_FACTOR).unwrap_or(1.0);
+        let baseline = number(def, tags::CHANNEL_BASELINE).unwrap_or(0.0);
+        let unit = code(def, tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE).map(|(v, _, _)| v);
+        let factor = match unit.as_deref() {
+            None => 1.0,
+            Some(u) => unit_factor(u).unwrap_or_else(|| {
+                warnings.push(format!(
+                    "multiplex group {n} channel {}: unknown sensitivity unit {u:?}, taken as µV",
+                    ch + 1
+                ));
+                1.0
+            }),
+        };
+        if ch == 0 {
+            filters = Filters {
+                highpass_hz: number(def, tags::FILTER_LOW_FREQUENCY).filter(|f| *f > 0.0),
+                lowpass_hz: number(def, tags::FILTER_HIGH_FREQUENCY).filter(|f| *f > 0.0),
+                notch_hz: number(def, tags::NOTCH_FILTER_FREQUENCY).filter(|f| *f > 0.0),
+            };
+        }
+        channels.push(Channel {
+            name: channel_name(def, ch),
+            samples_uv: Vec::with_capacity(usize::try_from(ns).unwrap_or(0)),
+            step_uv: (sensitivity * correction * factor).abs(),
+        });
+        scales.push((sensitivity, correction, baseline, factor));
+    }
+    let mut padded = 0usize;
+    for (i, c) in data.chunks_exact(width).enumerate() {
+        let ch = i % nch_us;
+        let raw = raw_sample(c, signed);
+        let (Some(channel), Some((sensitivity, correction, baseline, unit))) =
+            (channels.get_mut(ch), scales.get(ch))
+        else {
+            continue;
+        };
+        let uv = if padding == Some(raw) {
+            padded += 1;
+            0.0
+        } else {
+            // The order of pydicom's arithmetic, so that values agree to the bit.
+            (raw as f64 * sensitivity * correction + baseline) * unit
+        };
+        channel.samples_uv.push(uv);
+    }
+    if padded > 0 {
+        warnings.push(format!(
+            "multiplex group {n}: {padded} padded sample(s) kept as 0 µV"
+        ));
+    }
+    Ok(Group {
+        label,
+        rate,
+        channels,
+        filters,
+    })
+}
+
+/// Every multiplex group of the file, in order.
+fn parse_groups(file: &DicomFile, warnings: &mut Vec<String>) -> Result<Vec<Group>, EcgError> {
+    if let Some(e) = &file.error {
+        return Err(bad(format!("the file is broken: {e}")));
+    }
+    let sop_class = first_text(&file.elements, tags::SOP_CLASS_UID)
+        .or_else(|| first_text(&file.meta, tags::MEDIA_STORAGE_SOP_CLASS_UID));
+    if let Some(class) = &sop_class
+        && !ECG_SOP_CLASSES.contains(&class.as_str())
+    {
+        return Err(bad(format!("not an ECG waveform (SOP class {class})")));
+    }
+    let seq = items(&file.elements, tags::WAVEFORM_SEQUENCE);
+    if seq.is_empty() {
+        return Err(bad("not an ECG waveform: no Waveform Sequence (5400,0100)"));
+    }
+    let big_endian = file.transfer_syntax == EXPLICIT_BE;
+    seq.iter()
+        .enumerate()
+        .map(|(i, item)| parse_group(item, i, big_endian, warnings))
+        .collect()
+}
+
+/// Rhythm and median groups chosen from the groups (see the module notes).
+fn assign(groups: Vec<Group>, warnings: &mut Vec<String>) -> (Option<Group>, Option<Group>) {
+    let mut rhythm = None;
+    let mut median = None;
+    let mut others = Vec::new();
+    for (i, g) in groups.into_iter().enumerate() {
+        match group_kind(g.label.as_deref()) {
+            GroupKind::Rhythm if rhythm.is_none() => rhythm = Some(g),
+            GroupKind::Median if median.is_none() => median = Some(g),
+            _ => others.push((i, g)),
+        }
+    }
+    for (i, g) in others {
+        if rhythm.is_none() && group_kind(g.label.as_deref()) == GroupKind::Unknown {
+            rhythm = Some(g);
+        } else {
+            warnings.push(format!(
+                "multiplex group {} ({}) ignored",
+                i + 1,
+                g.label.as_deref().unwrap_or("no label")
+            ));
+        }
+    }
+    (rhythm, median)
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let digits: String = s.trim().chars().filter(char::is_ascii_digit).collect();
+    NaiveDate::parse_from_str(digits.get(..8)?, "%Y%m%d").ok()
+}
+
+fn parse_time(s: &str) -> Option<NaiveTime> {
+    let s = s.trim();
+    let (main, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits: String = main.chars().filter(char::is_ascii_digit).collect();
+    let field = |r: std::ops::Range<usize>| digits.get(r).and_then(|d| d.parse::<u32>().ok());
+    let h = field(0..2)?;
+    let m = field(2..4).unwrap_or(0);
+    let sec = field(4..6).unwrap_or(0).min(59);
+    let frac: String = frac
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    let micros = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<u32>().ok()? * 10u32.pow(6 - frac.len() as u32)
+    };
+    NaiveTime::from_hms_micro_opt(h, m, sec, micros)
+}
+
+/// A DT value (`YYYYMMDDHHMMSS.FFFFFF&ZZXX`), without the offset.
+fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    let s = s.find(['+', '-']).map_or(s, |i| s.get(..i).unwrap_or(s));
+    let date = parse_date(s.get(..8)?)?;
+    let time = s
+        .get(8..)
+        .filter(|t| !t.is_empty())
+        .and_then(parse_time)
+        .unwrap_or(NaiveTime::MIN);
+    Some(date.and_time(time))
+}
+
+fn parse_age(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: f64 = s.get(..s.len() - unit.len_utf8())?.trim().parse().ok()?;
+    match unit.to_ascii_uppercase() {
+        'Y' => Some(n),
+        'M' => Some(n / 12.0),
+        'W' => Some(n * 7.0 / 365.25),
+        'D' => Some(n / 365.25),
+        _ => None,
+    }
+}
+
+fn read_patient(els: &[Element]) -> Patient {
+    let mut p = Patient {
+        id: first_text(els, tags::PATIENT_ID),
+        ..Patient::default()
+    };
+    if let Some(Value::Strings(v)) = find(els, tags::PATIENT_NAME).map(|e| &e.value) {
+        let name = v.first().map(String::as_str).unwrap_or_default();
+        // The alphabetic group, else the first non-empty one (ideographic, phonetic).
+        let group = name
+            .split('=')
+            .find(|g| !g.trim().trim_matches('^').is_empty())
+            .unwrap_or_default();
+        let mut parts = group.split('^').map(str::trim);
+        p.family_name = parts.next().filter(|s| !s.is_empty()).map(str::to_owned);
+        let given: Vec<&str> = parts.take(2).filter(|s| !s.is_empty()).collect();
+        p.given_name = (!given.is_empty()).then(|| given.join(" "));
+    }
+    p.birth_date = first_text(els, tags::PATIENT_BIRTH_DATE).and_then(|s| parse_date(&s));
+    p.sex =
+        first_text(els, tags::PATIENT_SEX).and_then(|s| match s.to_ascii_uppercase().as_str() {
+            "M" => Some(Sex::Male),
+            "F" => Some(Sex::Female),
+            "O" => Some(Sex::Other),
+            _ => None,
+        });
+    p.age_years = first_text(els, tags::PATIENT_AGE).and_then(|s| parse_age(&s));
+    p
+}
+
+fn read_acquired(els: &[Element]) -> Option<NaiveDateTime> {
+    if let Some(dt) = first_text(els, tags::ACQUISITION_DATE_TIME).and_then(|s| parse_datetime(&s))
+    {
+        return Some(dt);
+    }
+    for (d, t) in [
+        (tags::ACQUISITION_DATE, tags::ACQUISITION_TIME),
+        (tags::CONTENT_DATE, tags::CONTENT_TIME),
+        (tags::STUDY_DATE, tags::STUDY_TIME),
+    ] {
+        if let Some(date) = first_text(els, d).and_then(|s| parse_date(&s)) {
+            let time = first_text(els, t)
+                .and_then(|s| parse_time(&s))
+                .unwrap_or(NaiveTime::MIN);
+            return Some(date.and_time(time));
+        }
+    }
+    None
+}
+
+/// Which measurement a concept code names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Measure {
+    Rate,
+    Rr,
+    Pr,
+    Qrs,
+    Qt,
+    Qtc,
+    PAxis,
+    QrsAxis,
+    TAxis,
+}
+
+/// (measure, MDC code, SCPECG code) — the MDC code is what the writer uses.
+const MEASURE_CODES: [(Measure, &str, &str); 9] = [
+    (Measure::Rate, "2:16016", "5.10.2.5-1"),
+    (Measure::Rr, "2:16000", "5.10.2.1-3"),
+    (Measure::Pr, "2:15872", "5.13.5-7"),
+    (Measure::Qrs, "2:16156", "5.13.5-9"),
+    (Measure::Qt, "2:16160", "5.13.5-11"),
+    (Measure::Qtc, "2:15876", "5.10.2.5-5"),
+    (Measure::PAxis, "2:16128", "5.10.3-11"),
+    (Measure::QrsAxis, "2:16132", "5.10.3-13"),
+    (Measure::TAxis, "2:16136", "5.10.3-15"),
+];
+
+fn measure_of(value: &str, scheme: &str) -> Option<Measure> {
+    let scheme = scheme.to_ascii_uppercase();
+    let value = value.trim();
+    match scheme.as_str() {
+        "MDC" => match value {
+            "2:16770" => Some(Measure::Rate),
+            "2:15880" | "2:15892" => Some(Measure::Qtc),
+            _ => MEASURE_CODES
+                .iter()
+                .find(|(_, mdc, _)| *mdc == value)
+                .map(|(m, _, _)| *m),
+        },
+        "SCPECG" => MEASURE_CODES
+            .iter()
+            .find(|(_, _, scp)| *scp == value)
+            .map(|(m, _, _)| *m),
+        _ => None,
+    }
+}
+
+fn read_annotations(els: &[Element], ecg: &mut Ecg) {
+    for item in items(els, tags::WAVEFORM_ANNOTATION_SEQUENCE) {
+        let e = &item.elements;
+        if let Some(t) = text(e, tags::UNFORMATTED_TEXT_VALUE) {
+            ecg.statements.push(t);
+            continue;
+        }
+        let (Some((value, scheme, _)), Some(v)) = (
+            code(e, tags::CONCEPT_NAME_CODE_SEQUENCE),
+            number(e, tags::NUMERIC_VALUE),
+        ) else {
+            continue;
+        };
+        let Some(measure) = measure_of(&value, &scheme) else {
+            continue;
+        };
+        let unit = code(e, tags::MEASUREMENT_UNITS_CODE_SEQUENCE)
+            .map(|(u, _, _)| u)
+            .unwrap_or_default();
+        let is_axis = matches!(measure, Measure::PAxis | Measure::QrsAxis | Measure::TAxis);
+        if v.abs() >= 29999.0 || (!is_axis && v <= 0.0) {
+            continue;
+        }
+        let v = if !is_axis && measure != Measure::Rate && unit.trim() == "s" {
+            v * 1000.0
+        } else {
+            v
+        };
+        let m = &mut ecg.measurements;
+        let slot = match measure {
+            Measure::Rate => &mut m.heart_rate_bpm,
+            Measure::Rr => &mut m.rr_ms,
+            Measure::Pr => &mut m.pr_ms,
+            Measure::Qrs => &mut m.qrs_ms,
+            Measure::Qt => &mut m.qt_ms,
+            Measure::Qtc => &mut m.qtc_ms,
+            Measure::PAxis => &mut m.p_axis_deg,
+            Measure::QrsAxis => &mut m.qrs_axis_deg,
+            Measure::TAxis => &mut m.t_axis_deg,
+        };
+        if slot.is_none() {
+            *slot = Some(v);
+        }
+    }
+}
+
+/// Read a DICOM waveform ECG (12-Lead, General, Ambulatory ECG Waveform Storage) from a parsed
+/// file. A file of another SOP class, without a Waveform Sequence, broken part-way or with
+/// Waveform Data too short for its channels and samples is an error.
+pub fn read(file: &DicomFile) -> Result<Ecg, EcgError> {
+    let mut ecg = Ecg::new(Format::DicomEcg);
+    ecg.warnings.extend(file.warnings.iter().cloned());
+    let groups = parse_groups(file, &mut ecg.warnings)?;
+    let (rhythm, median) = assign(groups, &mut ecg.warnings);
+    ecg.filters = rhythm
+        .as_ref()
+        .or(median.as_ref())
+        .map(|g| g.filters)
+        .unwrap_or_default();
+    ecg.rhythm = rhythm.as_ref().map(Group::waveform);
+    ecg.median = median.as_ref().map(Group::waveform);
+    let els = &file.elements;
+    ecg.patient = read_patient(els);
+    ecg.acquired = read_acquired(els);
+    ecg.device = Device {
+        manufacturer: first_text(els, tags::MANUFACTURER),
+        model: first_text(els, tags::MANUFACTURER_MODEL_NAME),
+        serial: first_text(els, tags::DEVICE_SERIAL_NUMBER),
+        software: text(els, tags::SOFTWARE_VERSIONS),
+    };
+    ecg.institution = first_text(els, tags::INSTITUTION_NAME);
+    read_annotations(els, &mut ecg);
+    Ok(ecg)
+}
+
+// ------------------------------------------------------------------------------------------
+// UIDs
+// ------------------------------------------------------------------------------------------
+
+/// A 128-bit number as a `2.25.` UID, with the UUID version and variant bits set (RFC 9562).
+fn uuid_uid(mut n: u128, version: u8) -> String {
+    n &= !(0xF_u128 << 76);
+    n |= u128::from(version & 0xF) << 76;
+    n &= !(0b11_u128 << 62);
+    n |= 0b10_u128 << 62;
+    format!("2.25.{n}")
+}
+
+/// A fresh UID under dicomkit's root: `2.25.` and a random 128-bit number (a version-4 UUID).
+/// The randomness comes from std's randomly keyed `RandomState` hasher over the time, the
+/// process id and a counter — no extra crate needed for a value that only has to be unique.
+pub fn fresh_uid() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let half = |salt: u64| {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(salt);
+        h.write_u64(count);
+        h.write_u128(nanos);
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    let n = (u128::from(half(1)) << 64) | u128::from(half(2));
+    uuid_uid(n, 4)
+}
+
+/// A stable UID derived from content: `2.25.` and a 128-bit FNV-1a hash of `purpose` and
+/// `seed` (a version-8 UUID), the same on every run and every platform. Use the input file's
+/// bytes as the seed and `"study"`, `"series"`, `"instance"` as purposes, so a re-send of the
+/// same input file carries the same UIDs.
+pub fn stable_uid(seed: &[u8], purpose: &str) -> String {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut h = OFFSET;
+    for b in b"dicomkit\0"
+        .iter()
+        .chain(purpose.as_bytes())
+        .chain(b"\0")
+        .chain(seed)
+    {
+        h ^= u128::from(*b);
+        h = h.wrapping_mul(PRIME);
+    }
+    // Spread the last bytes' influence over every bit (FNV mixes the top bits poorly).
+    h ^= h >> 67;
+    h = h.wrapping_mul(PRIME);
+    h ^= h >> 59;
+    uuid_uid(h, 8)
+}
+
+fn valid_uid(uid: &str) -> bool {
+    !uid.is_empty()
+        && uid.len() <= 64
+        && uid.split('.').all(|c| {
+            !c.is_empty()
+                && c.bytes().all(|b| b.is_ascii_digit())
+                && (c == "0" || !c.starts_with('0'))
+        })
+}
+
+// ------------------------------------------------------------------------------------------
+// Writing
+// ------------------------------------------------------------------------------------------
+
+/// Which SOP class to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SopClassChoice {
+    /// 12-Lead ECG Waveform Storage (≤ 13 channels, ≤ 16384 samples, 200–1000 Hz).
+    TwelveLead,
+    /// General ECG Waveform Storage.
+    General,
+}
+
+impl SopClassChoice {
+    /// The SOP Class UID.
+    pub fn uid(self) -> &'static str {
+        match self {
+            SopClassChoice::TwelveLead => TWELVE_LEAD_ECG,
+            SopClassChoice::General => GENERAL_ECG,
+        }
+    }
+}
+
+/// Options of the writer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteOptions {
+    /// The SOP class; `None` chooses automatically (12-lead when it fits, else General).
+    pub sop_class: Option<SopClassChoice>,
+    /// Write what Mortara-compatible readers expect: Implicit VR Little Endian, Waveform
+    /// Padding Value 0, rhythm exactly 10 s and median beat exactly 1.2 s (truncated or padded
+    /// with 0), lead and measurement codes in the SCPECG scheme Mortara carts write.
+    pub mortara_compat: bool,
+    /// Study Instance UID (empty: a fresh one).
+    pub study_uid: String,
+    /// Series Instance UID (empty: a fresh one).
+    pub series_uid: String,
+    /// SOP Instance UID (empty: a fresh one).
+    pub sop_instance_uid: String,
+    /// Replaces the ECG's patient ID.
+    pub patient_id_override: Option<String>,
+}
+
+impl Default for WriteOptions {
+    /// Automatic SOP class, standard encoding, fresh UIDs.
+    fn default() -> Self {
+        WriteOptions {
+            sop_class: None,
+            mortara_compat: false,
+            study_uid: fresh_uid(),
+            series_uid: fresh_uid(),
+            sop_instance_uid: fresh_uid(),
+            patient_id_override: None,
+        }
+    }
+}
+
+/// One group ready to encode.
+struct OutGroup<'a> {
+    label: &'static str,
+    originality: &'static str,
+    rate: f64,
+    samples: usize,
+    leads: Vec<(&'a str, &'a [f64])>,
+}
+
+fn out_group<'a>(
+    w: &'a Waveform,
+    label: &'static str,
+    originality: &'static str,
+    fixed_s: Option<f64>,
+) -> Result<Option<OutGroup<'a>>, EcgError> {
+    if w.leads.is_empty() {
+        return Ok(None);
+    }
+    if !(w.sampling_rate_hz.is_finite() && w.sampling_rate_hz > 0.0) {
+        return Err(bad(format!(
+            "{} sampling rate {} Hz",
+            label.to_ascii_lowercase(),
+            w.sampling_rate_hz
+        )));
+    }
+    let samples = match fixed_s {
+        Some(s) => (s * w.sampling_rate_hz).round() as usize,
+        None => w.samples_per_lead(),
+    };
+    if samples == 0 {
+        return Ok(None);
+    }
+    // Waveform Data is limited to 2^32 − 2 bytes (an even 32-bit length).
+    if samples.saturating_mul(w.leads.len()).saturating_mul(2) > u32::MAX as usize - 1 {
+        return Err(bad(format!(
+            "the {} is too long for one DICOM waveform ({samples} samples × {} leads)",
+            label.to_ascii_lowercase(),
+            w.leads.len()
+        )));
+    }
+    Ok(Some(OutGroup {
+        label,
+        originality,
+        rate: w.sampling_rate_hz,
+        samples,
+        leads: w
+            .leads
+            .iter()
+            .map(|l| (l.name.as_str(), l.samples_uv.as_slice()))
+            .collect(),
+    }))
+}
+
+/// Why a group does not fit 12-Lead ECG Waveform Storage, if it does not.
+fn twelve_lead_violation(g: &OutGroup) -> Option<String> {
+    let label = g.label.to_ascii_lowercase();
+    if g.leads.len() > TWELVE_LEAD_MAX_CHANNELS {
+        return Some(format!(
+            "the {label} has {} channels (12-lead allows {TWELVE_LEAD_MAX_CHANNELS})",
+            g.leads.len()
+        ));
+    }
+    if g.samples > TWELVE_LEAD_MAX_SAMPLES {
+        return Some(format!(
+            "the {label} has {} samples per channel (12-lead allows {TWELVE_LEAD_MAX_SAMPLES})",
+            g.samples
+        ));
+    }
+    let (lo, hi) = TWELVE_LEAD_RATE_HZ;
+    if g.rate < lo || g.rate > hi {
+        return Some(format!(
+            "the {label} is sampled at {} Hz (12-lead allows {lo}–{hi} Hz)",
+            g.rate
+        ));
+    }
+    None
+}
+
+/// Decimal string for DS (at most 16 characters), fixed notation with `sig` significant digits
+/// at most.
+fn ds(v: f64) -> String {
+    let shortest = format!("{v}");
+    if shortest.len() <= 16 && !shortest.contains('e') {
+        return shortest;
+    }
+    for sig in (1..=10).rev() {
+        let mag = if v == 0.0 {
+            0
+        } else {
+            v.abs().log10().floor() as i32
+        };
+        let decimals = (sig - 1 - mag).clamp(0, 14) as usize;
+        let mut s = format!("{v:.decimals$}");
+        if s.contains('.') {
+            s = s.trim_end_matches('0').trim_end_matches('.').to_owned();
+        }
+        if s.len() <= 16 {
+            return s;
+        }
+    }
+    "0".to_owned()
+}
+
+/// The channel sensitivity (µV per step) for a group, as written (a DS string) and as read
+/// back, for raw values in `min_raw..=32767`. Only the finite samples are considered.
+fn choose_step(leads: &[&[f64]], min_raw: f64) -> (String, f64) {
+    let finite = || {
+        leads
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .filter(|x| x.is_finite())
+    };
+    let max_abs = finite().fold(0.0_f64, |m, x| m.max(x.abs()));
+    if max_abs == 0.0 {
+        return ("1".to_owned(), 1.0);
+    }
+    let fits = |r: f64| r >= min_raw && r <= 32767.0;
+    let min_nz = finite()
+        .map(f64::abs)
+        .filter(|x| *x > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    for k in 1..=16 {
+        let s = ds(min_nz / f64::from(k));
+        let Ok(q) = s.parse::<f64>() else { continue };
+        if q <= 0.0 || max_abs / q > 32768.5 {
+            break;
+        }
+        let exact = finite().all(|x| {
+            let r = x / q;
+            (r - r.round()).abs() <= 1e-6 && fits(r.round())
+        });
+        if exact {
+            return (s, q);
+        }
+    }
+    let mut q = (max_abs / 32000.0).max(1e-6);
+    loop {
+        let s = ds(q);
+        match s.parse::<f64>() {
+            Ok(p) if p > 0.0 && max_abs / p <= 32767.0 => return (s, p),
+            _ => q *= 1.001,
+        }
+    }
+}
+
+fn elem(tag: CoreTag, vr: CoreVR, v: impl Into<PrimitiveValue>) -> DataElement<InMemDicomObject> {
+    DataElement::new(tag, vr, v.into())
+}
+
+fn put_str(obj: &mut InMemDicomObject, tag: CoreTag, vr: CoreVR, s: &str) {
+    if s.is_empty() {
+        obj.put(DataElement::new(tag, vr, PrimitiveValue::Empty));
+    } else {
+        obj.put(elem(tag, vr, s));
+    }
+}
+
+fn put_seq(obj: &mut InMemDicomObject, tag: CoreTag, items: Vec<InMemDicomObject>) {
+    obj.put(DataElement::new(
+        tag,
+        CoreVR::SQ,
+        DataSetSequence::from(items),
+    ));
+}
+
+fn code_item(value: &str, scheme: &str, version: Option<&str>, meaning: &str) -> InMemDicomObject {
+    let mut o = InMemDicomObject::new_empty();
+    put_str(&mut o, tags::CODE_VALUE, CoreVR::SH, value);
+    put_str(&mut o, tags::CODING_SCHEME_DESIGNATOR, CoreVR::SH, scheme);
+    if let Some(v) = version {
+        put_str(&mut o, tags::CODING_SCHEME_VERSION, CoreVR::SH, v);
+    }
+    put_str(&mut o, tags::CODE_MEANING, CoreVR::LO, meaning);
+    o
+}
+
+/// Text made fit for a VR: no control characters, no `\` (a value separator) unless the VR
+/// is single-valued, at most `max` characters.
+fn clean(s: &str, max: usize, single_valued: bool) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\r' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .map(|c| if c == '\\' && !single_valued { '/' } else { c })
+        .filter(|c| single_valued || (*c != '\n' && *c != '\r'))
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+fn person_name(p: &Patient) -> String {
+    let part = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| clean(s, 64, false).replace(['^', '='], " "))
+            .unwrap_or_default()
+    };
+    let (family, given) = (part(&p.family_name), part(&p.given_name));
+    // A lone family name keeps its `^`: without it dciodvfy takes the name for the retired
+    // (unstructured) form.
+    let name = if given.is_empty() && family.is_empty() {
+        String::new()
+    } else {
+        format!("{family}^{given}")
+    };
+    name.chars().take(64).collect()
+}
+
+fn age_string(years: f64) -> Option<String> {
+    if !(years.is_finite() && years >= 0.0) {
+        return None;
+    }
+    let (n, unit) = if years >= 2.0 {
+        (years.floor(), 'Y')
+    } else if years * 12.0 >= 1.0 {
+        ((years * 12.0).floor(), 'M')
+    } else if years * 52.0 >= 1.0 {
+        ((years * 365.25 / 7.0).floor(), 'W')
+    } else {
+        ((years * 365.25).floor(), 'D')
+    };
+    (n <= 999.0).then(|| format!("{:03}{unit}", n as u32))
+}
+
+fn tm(t: NaiveDateTime) -> String {
+    let micros = t.and_utc().timestamp_subsec_micros();
+    if micros == 0 {
+        t.format("%H%M%S").to_string()
+    } else {
+        format!("{}.{micros:06}", t.format("%H%M%S"))
+    }
+}
+
+fn lead_code(name: &str, mortara: bool) -> (String, &'static str, Option<&'static str>, String) {
+    match leads::by_name(name) {
+        Some(l) if mortara => (
+            format!("5.6.3-9-{}", l.scp_id),
+            "SCPECG",
+            Some("1.3"),
+            l.meaning.to_owned(),
+        ),
+        Some(l) => (
+            format!("2:{}", l.mdc_code),
+            "MDC",
+            None,
+            l.meaning.to_owned(),
+        ),
+        None => {
+            let value: String = name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+                .take(16)
+                .collect();
+            let value = if value.is_empty() {
+                "UNKNOWN".to_owned()
+            } else {
+                value
+            };
+            (value, "99DICOMKIT", None, clean(name, 64, false))
+        }
+    }
+}
+
+/// Encode one group as a Waveform Sequence item. Samples missing (a lead shorter than the
+/// group) or not finite are padding: value 0 in the Mortara variant, else −32768, which is
+/// then reserved (other samples clamped to ±32767); a group without padding uses the whole
+/// 16-bit range and declares no padding value.
+fn encode_group(g: &OutGroup, filters: &Filters, mortara: bool) -> InMemDicomObject {
+    let nch = g.leads.len();
+    let slices: Vec<&[f64]> = g
+        .leads
+        .iter()
+        .map(|(_, s)| s.get(..g.samples).unwrap_or(s))
+        .collect();
+    let needs_padding = slices
+        .iter()
+        .any(|s| s.len() < g.samples || s.iter().any(|x| !x.is_finite()));
+    let padding = if mortara { 0i16 } else { PADDING };
+    let min_raw = if needs_padding && !mortara {
+        -32767.0
+    } else {
+        -32768.0
+    };
+    let (step_text, step) = choose_step(&slices, min_raw);
+    let mut data = Vec::with_capacity(g.samples * nch * 2);
+    for i in 0..g.samples {
+        for samples in &slices {
+            let raw = match samples.get(i) {
+                Some(x) if x.is_finite() => (x / step).round().clamp(min_raw, 32767.0) as i16,
+                _ => padding,
+            };
+            data.extend_from_slice(&raw.to_le_bytes());
+        }
+    }
+    let mut item = InMemDicomObject::new_empty();
+    put_str(
+        &mut item,
+        tags::WAVEFORM_ORIGINALITY,
+        CoreVR::CS,
+        g.originality,
+    );
+    item.put(elem(
+        tags::NUMBER_OF_WAVEFORM_CHANNELS,
+        CoreVR::US,
+        PrimitiveValue::from(nch.min(usize::from(u16::MAX)) as u16),
+    ));
+    item.put(elem(
+        tags::NUMBER_OF_WAVEFORM_SAMPLES,
+        CoreVR::UL,
+        PrimitiveValue::from(g.samples.min(u32::MAX as usize) as u32),
+    ));
+    put_str(&mut item, tags::SAMPLING_FREQUENCY, CoreVR::DS, &ds(g.rate));
+    put_str(&mut item, tags::MULTIPLEX_GROUP_LABEL, CoreVR::SH, g.label);
+    let mut defs = Vec::with_capacity(nch);
+    for (name, _) in &g.leads {
+        let (value, scheme, version, meaning) = lead_code(name, mortara);
+        let mut d = InMemDicomObject::new_empty();
+        put_seq(
+            &mut d,
+            tags::CHANNEL_SOURCE_SEQUENCE,
+            vec![code_item(&value, scheme, version, &meaning)],
+        );
+        put_str(&mut d, tags::CHANNEL_SENSITIVITY, CoreVR::DS, &step_text);
+        put_seq(
+            &mut d,
+            tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE,
+            vec![code_item("uV", "UCUM", None, "microvolt")],
+        );
+        put_str(
+            &mut d,
+            tags::CHANNEL_SENSITIVITY_CORRECTION_FACTOR,
+            CoreVR::DS,
+            "1",
+        );
+        put_str(&mut d, tags::CHANNEL_BASELINE, CoreVR::DS, "0");
+        put_str(&mut d, tags::CHANNEL_SAMPLE_SKEW, CoreVR::DS, "0");
+        d.put(elem(
+            tags::WAVEFORM_BITS_STORED,
+            CoreVR::US,
+            PrimitiveValue::from(16u16),
+        ));
+        if let Some(f) = filters.highpass_hz {
+            put_str(&mut d, tags::FILTER_LOW_FREQUENCY, CoreVR::DS, &ds(f));
+        }
+        if let Some(f) = filters.lowpass_hz {
+            put_str(&mut d, tags::FILTER_HIGH_FREQUENCY, CoreVR::DS, &ds(f));
+        }
+        if let Some(f) = filters.notch_hz {
+            put_str(&mut d, tags::NOTCH_FILTER_FREQUENCY, CoreVR::DS, &ds(f));
+        }
+        defs.push(d);
+    }
+    put_seq(&mut item, tags::CHANNEL_DEFINITION_SEQUENCE, defs);
+    item.put(elem(
+        tags::WAVEFORM_BITS_ALLOCATED,
+        CoreVR::US,
+        PrimitiveValue::from(16u16),
+    ));
+    put_str(
+        &mut item,
+        tags::WAVEFORM_SAMPLE_INTERPRETATION,
+        CoreVR::CS,
+        "SS",
+    );
+    if mortara || needs_padding {
+        item.put(DataElement::new(
+            tags::WAVEFORM_PADDING_VALUE,
+            CoreVR::OW,
+            PrimitiveValue::U8(padding.to_le_bytes().to_vec().into()),
+        ));
+    }
+    item.put(DataElement::new(
+        tags::WAVEFORM_DATA,
+        CoreVR::OW,
+        PrimitiveValue::U8(data.into()),
+    ));
+    item
+}
+
+fn annotation_items(ecg: &Ecg, mortara: bool) -> Vec<InMemDicomObject> {
+    let channels = || {
+        elem(
+            tags::REFERENCED_WAVEFORM_CHANNELS,
+            CoreVR::US,
+            PrimitiveValue::U16([1u16, 0].into_iter().collect()),
+        )
+    };
+    let mut out = Vec::new();
+    for s in &ecg.statements {
+        let s = clean(s, 1024, true);
+        if s.is_empty() {
+            continue;
+        }
+        let mut o = InMemDicomObject::new_empty();
+        o.put(channels());
+        put_str(&mut o, tags::UNFORMATTED_TEXT_VALUE, CoreVR::ST, &s);
+        out.push(o);
+    }
+    let m: &Measurements = &ecg.measurements;
+    let values = [
+        (
+            Measure::Rate,
+            m.heart_rate_bpm,
+            "Ventricular Heart Rate",
+            "5.10.2.5-1",
+            "Vent Rate",
+        ),
+        (
+            Measure::Rr,
+            m.rr_ms,
+            "RR interval global",
+            "5.10.2.1-3",
+            "RR Interval",
+        ),
+        (
+            Measure::Pr,
+            m.pr_ms,
+            "PR interval global",
+            "5.13.5-7",
+            "PR Interval",
+        ),
+        (
+            Measure::Qrs,
+            m.qrs_ms,
+            "QRS duration global",
+            "5.13.5-9",
+            "QRS Duration",
+        ),
+        (
+            Measure::Qt,
+            m.qt_ms,
+            "QT interval global",
+            "5.13.5-11",
+            "QT Interval",
+        ),
+        (
+            Measure::Qtc,
+            m.qtc_ms,
+            "QTc interval global",
+            "5.10.2.5-5",
+            "QTc Interval",
+        ),
+        (
+            Measure::PAxis,
+            m.p_axis_deg,
+            "P axis",
+            "5.10.3-11",
+            "P Axis",
+        ),
+        (
+            Measure::QrsAxis,
+            m.qrs_axis_deg,
+            "QRS axis",
+            "5.10.3-13",
+            "QRS Axis",
+        ),
+        (
+            Measure::TAxis,
+            m.t_axis_deg,
+            "T axis",
+            "5.10.3-15",
+            "T Axis",
+        ),
+    ];
+    for (measure, value, mdc_meaning, scp_code, scp_meaning) in values {
+        let Some(v) = value.filter(|v| v.is_finite()) else {
+            continue;
+        };
+        let Some((_, mdc, _)) = MEASURE_CODES.iter().find(|(m, _, _)| *m == measure) else {
+            continue;
+        };
+        let concept = if mortara {
+            code_item(scp_code, "SCPECG", Some("1.3"), scp_meaning)
+        } else {
+            code_item(mdc, "MDC", None, mdc_meaning)
+        };
+        let unit = match measure {
+            Measure::Rate => code_item("/min", "UCUM", None, "per minute"),
+            Measure::PAxis | Measure::QrsAxis | Measure::TAxis => {
+                code_item("deg", "UCUM", None, "degree")
+            }
+            _ => code_item("ms", "UCUM", None, "millisecond"),
+        };
+        let mut o = InMemDicomObject::new_empty();
+        put_seq(&mut o, tags::MEASUREMENT_UNITS_CODE_SEQUENCE, vec![unit]);
+        put_seq(&mut o, tags::CONCEPT_NAME_CODE_SEQUENCE, vec![concept]);
+        o.put(channels());
+        put_str(&mut o, tags::NUMERIC_VALUE, CoreVR::DS, &ds(v));
+        out.push(o);
+    }
+    out
+}
+
+/// Write `ecg` as a DICOM Part 10 file (bytes). Picks 12-Lead ECG Waveform Storage when every
+/// group has ≤ 13 channels, ≤ 16384 samples per channel and 200–1000 Hz, else General ECG
+/// Waveform Storage (unless overridden; a 12-lead override that violates the 12-lead limits is
+/// an error). Explicit VR Little Endian, or Implicit VR Little Endian with `mortara_compat`.
+pub fn write(ecg: &Ecg, options: &WriteOptions) -> Result<Vec<u8>, EcgError> {
+    let mortara = options.mortara_compat;
+    let rhythm = match &ecg.rhythm {
+        Some(w) => out_group(w, "RHYTHM", "ORIGINAL", mortara.then_some(MORTARA_RHYTHM_S))?,
+        None => None,
+    };
+    let median = match &ecg.median {
+        Some(w) => out_group(
+            w,
+            "MEDIAN BEAT",
+            "DERIVED",
+            mortara.then_some(MORTARA_MEDIAN_S),
+        )?,
+        None => None,
+    };
+    let groups: Vec<OutGroup> = rhythm.into_iter().chain(median).collect();
+    if groups.is_empty() {
+        return Err(bad("nothing to write: the ECG has no waveform"));
+    }
+    let violation = groups.iter().find_map(twelve_lead_violation);
+    let sop_class = match (options.sop_class, &violation) {
+        (Some(SopClassChoice::TwelveLead), Some(v)) => {
+            return Err(bad(format!(
+                "cannot write 12-Lead ECG Waveform Storage: {v}"
+            )));
+        }
+        (Some(c), _) => c,
+        (None, Some(_)) => SopClassChoice::General,
+        (None, None) => SopClassChoice::TwelveLead,
+    };
+    let uid = |given: &str, what: &str| -> Result<String, EcgError> {
+        if given.is_empty() {
+            Ok(fresh_uid())
+        } else if valid_uid(given) {
+            Ok(given.to_owned())
+        } else {
+            Err(bad(format!("invalid {what} UID {given:?}")))
+        }
+    };
+    let study_uid = uid(&options.study_uid, "study")?;
+    let series_uid = uid(&options.series_uid, "series")?;
+    let instance_uid = uid(&options.sop_instance_uid, "SOP instance")?;
+
+    let now = Local::now().naive_local();
+    let content = ecg.acquired.unwrap_or(now);
+    let p = &ecg.patient;
+    let patient_id = clean(
+        options
+            .patient_id_override
+            .as_ref()
+            .or(p.id.as_ref())
+            .map_or("", String::as_str),
+        64,
+        false,
+    );
+    let name = person_name(p);
+    let device = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| clean(s, 64, false))
+            .unwrap_or_default()
+    };
+    let (manufacturer, model, serial, institution) = (
+        device(&ecg.device.manufacturer),
+        device(&ecg.device.model),
+        device(&ecg.device.serial),
+        device(&ecg.institution),
+    );
+    // Software Versions is multi-valued: keep the `\` separators of the source.
+    let software: String = ecg
+        .device
+        .software
+        .as_deref()
+        .map(|s| {
+            s.split('\\')
+                .map(|v| clean(v, 64, false))
+                .collect::<Vec<_>>()
+                .join("\\")
+        })
+        .unwrap_or_default();
+    let statements_non_ascii = ecg.statements.iter().any(|s| !s.is_ascii());
+    let non_ascii = statements_non_ascii
+        || [
+            &patient_id,
+            &name,
+            &manufacturer,
+            &model,
+            &serial,
+            &institution,
+            &software,
+        ]
+        .iter()
+        .any(|s| !s.is_ascii());
+
+    let mut obj = InMemDicomObject::new_empty();
+    // SOP Common
+    if non_ascii {
+        put_str(
+            &mut obj,
+            tags::SPECIFIC_CHARACTER_SET,
+            CoreVR::CS,
+            "ISO_IR 192",
+        );
+    }
+    put_str(&mut obj, tags::SOP_CLASS_UID, CoreVR::UI, sop_class.uid());
+    put_str(&mut obj, tags::SOP_INSTANCE_UID, CoreVR::UI, &instance_uid);
+    put_str(
+        &mut obj,
+        tags::INSTANCE_CREATION_DATE,
+        CoreVR::DA,
+        &now.format("%Y%m%d").to_string(),
+    );
+    put_str(
+        &mut obj,
+        tags::INSTANCE_CREATION_TIME,
+        CoreVR::TM,
+        &now.format("%H%M%S").to_string(),
+    );
+    // Patient
+    put_str(&mut obj, tags::PATIENT_NAME, CoreVR::PN, &name);
+    put_str(&mut obj, tags::PATIENT_ID, CoreVR::LO, &patient_id);
+    put_str(
+        &mut obj,
+        tags::PATIENT_BIRTH_DATE,
+        CoreVR::DA,
+        &p.birth_date
+            .map(|d| d.format("%Y%m%d").to_string())
+            .unwrap_or_default(),
+    );
+    let sex = match p.sex {
+        Some(Sex::Male) => "M",
+        Some(Sex::Female) => "F",
+        Some(Sex::Other) => "O",
+        None => "",
+    };
+    put_str(&mut obj, tags::PATIENT_SEX, CoreVR::CS, sex);
+    // Patient Study
+    if let Some(age) = p.age_years.and_then(age_string) {
+        put_str(&mut obj, tags::PATIENT_AGE, CoreVR::AS, &age);
+    }
+    // General Study
+    put_str(&mut obj, tags::STUDY_INSTANCE_UID, CoreVR::UI, &study_uid);
+    put_str(
+        &mut obj,
+        tags::STUDY_DATE,
+        CoreVR::DA,
+        &ecg.acquired
+            .map(|t| t.format("%Y%m%d").to_string())
+            .unwrap_or_default(),
+    );
+    put_str(
+        &mut obj,
+        tags::STUDY_TIME,
+        CoreVR::TM,
+        &ecg.acquired.map(tm).unwrap_or_default(),
+    );
+    put_str(&mut obj, tags::REFERRING_PHYSICIAN_NAME, CoreVR::PN, "");
+    put_str(&mut obj, tags::STUDY_ID, CoreVR::SH, "1");
+    put_str(&mut obj, tags::ACCESSION_NUMBER, CoreVR::SH, "");
+    // General Series
+    put_str(&mut obj, tags::MODALITY, CoreVR::CS, "ECG");
+    put_str(&mut obj, tags::SERIES_INSTANCE_UID, CoreVR::UI, &series_uid);
+    put_str(&mut obj, tags::SERIES_NUMBER, CoreVR::IS, "1");
+    // General Equipment
+    put_str(&mut obj, tags::MANUFACTURER, CoreVR::LO, &manufacturer);
+    if !institution.is_empty() {
+        put_str(&mut obj, tags::INSTITUTION_NAME, CoreVR::LO, &institution);
+    }
+    if !model.is_empty() {
+        put_str(&mut obj, tags::MANUFACTURER_MODEL_NAME, CoreVR::LO, &model);
+    }
+    if !serial.is_empty() {
+        put_str(&mut obj, tags::DEVICE_SERIAL_NUMBER, CoreVR::LO, &serial);
+    }
+    if !software.is_empty() {
+        put_str(&mut obj, tags::SOFTWARE_VERSIONS, CoreVR::LO, &software);
+    }
+    // Waveform Identification
+    put_str(&mut obj, tags::INSTANCE_NUMBER, CoreVR::IS, "1");
+    put_str(
+        &mut obj,
+        tags::CONTENT_DATE,
+        CoreVR::DA,
+        &content.format("%Y%m%d").to_string(),
+    );
+    put_str(&mut obj, tags::CONTENT_TIME, CoreVR::TM, &tm(content));
+    put_str(
+        &mut obj,
+        tags::ACQUISITION_DATE_TIME,
+        CoreVR::DT,
+        &format!("{}{}", content.format("%Y%m%d"), tm(content)),
+    );
+    // Acquisition Context (type 2: empty)
+    put_seq(&mut obj, tags::ACQUISITION_CONTEXT_SEQUENCE, Vec::new());
+    // Waveform
+    let items: Vec<InMemDicomObject> = groups
+        .iter()
+        .map(|g| encode_group(g, &ecg.filters, mortara))
+        .collect();
+    put_seq(&mut obj, tags::WAVEFORM_SEQUENCE, items);
+    // Waveform Annotation
+    let annotations = annotation_items(ecg, mortara);
+    if !annotations.is_empty() {
+        put_seq(&mut obj, tags::WAVEFORM_ANNOTATION_SEQUENCE, annotations);
+    }
+
+    let ts = if mortara {
+        uids::IMPLICIT_VR_LITTLE_ENDIAN
+    } else {
+        uids::EXPLICIT_VR_LITTLE_ENDIAN
+    };
+    let version = format!("DICOMKIT_{}", env!("CARGO_PKG_VERSION"));
+    let file = obj
+        .with_meta(
+            FileMetaTableBuilder::new()
+                .transfer_syntax(ts)
+                .implementation_class_uid(crate::net::scp::IMPLEMENTATION_CLASS_UID)
+                .implementation_version_name(version.chars().take(16).collect::<String>()),
+        )
+        .map_err(|e| bad(format!("building the file meta information: {e}")))?;
+    let mut out = Vec::new();
+    file.write_all(&mut out)
+        .map_err(|e| bad(format!("encoding the DICOM file: {e}")))?;
+    Ok(out)
+}
+
+// ------------------------------------------------------------------------------------------
+// Round trip
+// ------------------------------------------------------------------------------------------
+
+fn compare(
+    what: &str,
+    original: Option<&Waveform>,
+    written: Option<&Group>,
+    fixed_s: f64,
+) -> Result<(), EcgError> {
+    let original = original.filter(|w| !w.leads.is_empty() && w.samples_per_lead() > 0);
+    let (o, w) = match (original, written) {
+        (None, None) => return Ok(()),
+        (Some(_), None) => {
+            return Err(bad(format!(
+                "round trip: the {what} is missing from the written file"
+            )));
+        }
+        (None, Some(_)) => {
+            return Err(bad(format!(
+                "round trip: the written file has a {what} the ECG has not"
+            )));
+        }
+        (Some(o), Some(w)) => (o, w),
+    };
+    if (o.sampling_rate_hz - w.rate).abs() > 1e-6 * o.sampling_rate_hz.max(1.0) {
+        return Err(bad(format!(
+            "round trip: {what} sampled at {} Hz, written {} Hz",
+            o.sampling_rate_hz, w.rate
+        )));
+    }
+    if o.leads.len() != w.channels.len() {
+        return Err(bad(format!(
+            "round trip: {what} has {} leads, written {}",
+            o.leads.len(),
+            w.channels.len()
+        )));
+    }
+    let n_orig = o.samples_per_lead();
+    let fixed = (fixed_s * o.sampling_rate_hz).round() as usize;
+    for (lead, ch) in o.leads.iter().zip(&w.channels) {
+        if leads::by_name(&lead.name).is_some() && ch.name != lead.name {
+            return Err(bad(format!(
+                "round trip: {what} lead {} read back as {}",
+                lead.name, ch.name
+            )));
+        }
+        let n_written = ch.samples_uv.len();
+        if n_written != n_orig && n_written != fixed {
+            return Err(bad(format!(
+                "round trip: {what} lead {} has {n_orig} samples, written {n_written}",
+                lead.name
+            )));
+        }
+        let tolerance = ch.step_uv * (1.0 + 1e-9) + 1e-9;
+        for (i, got) in ch.samples_uv.iter().enumerate() {
+            let expected = lead
+                .samples_uv
+                .get(i)
+                .copied()
+                .filter(|x| x.is_finite())
+                .unwrap_or(0.0);
+            // Samples beyond the source (padding) and non-finite source samples read back as 0.
+            let limit = if lead.samples_uv.get(i).is_some_and(|x| x.is_finite()) {
+                tolerance
+            } else {
+                0.0
+            };
+            if (got - expected).abs() > limit {
+                return Err(bad(format!(
+                    "round trip: {what} lead {} sample {i}: {expected} µV written as {got} µV (step {} µV)",
+                    lead.name, ch.step_uv
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Re-read `bytes` and compare samples with `ecg`: same groups, sampling rates, leads and
+/// lead names; every sample within one quantisation step (the written channel sensitivity).
+/// A Mortara-compatible file may be cut or padded (with zeros) to 10 s / 1.2 s. `Err`
+/// describes the first mismatch.
+pub fn verify_round_trip(ecg: &Ecg, bytes: &[u8]) -> Result<(), EcgError> {
+    let file = read_bytes(bytes, &ReadOptions::default())
+        .map_err(|e| bad(format!("round trip: re-reading the written file: {e}")))?;
+    let mut warnings = Vec::new();
+    let groups = parse_groups(&file, &mut warnings)?;
+    let (rhythm, median) = assign(groups, &mut warnings);
+    compare(
+        "rhythm",
+        ecg.rhythm.as_ref(),
+        rhythm.as_ref(),
+        MORTARA_RHYTHM_S,
+    )?;
+    compare(
+        "median beat",
+        ecg.median.as_ref(),
+        median.as_ref(),
+        MORTARA_MEDIAN_S,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_are_valid_and_stable() {
+        let a = fresh_uid();
+        let b = fresh_uid();
+        assert_ne!(a, b);
+        assert!(valid_uid(&a), "{a}");
+        assert!(a.starts_with("2.25."));
+        let s1 = stable_uid(b"abc", "study");
+        assert_eq!(s1, stable_uid(b"abc", "study"));
+        assert_ne!(s1, stable_uid(b"abc", "series"));
+        assert_ne!(s1, stable_uid(b"abd", "study"));
+        assert!(valid_uid(&s1), "{s1}");
+        assert!(!valid_uid("1.2..3"));
+        assert!(!valid_uid("1.02"));
+    }
+
+    #[test]
+    fn ds_fits_sixteen_characters() {
+        assert_eq!(ds(1.25), "1.25");
+        assert_eq!(ds(500.0), "500");
+        for v in [1.0 / 3.0, 123456.789012345, 0.000123456789, 4.88] {
+            let s = ds(v);
+            assert!(s.len() <= 16, "{s}");
+            let back: f64 = s.parse().unwrap_or(f64::NAN);
+            assert!((back - v).abs() <= v.abs() * 1e-6, "{v} {s}");
+        }
+    }
+
+    #[test]
+    fn step_detects_native_resolution_or_fits() {
+        let a: Vec<f64> = (-100..100).map(|i| f64::from(i) * 2.5).collect();
+        assert_eq!(choose_step(&[a.as_slice()], -32768.0).1, 2.5);
+        let c = [-81920.0, 2.5, 5.0];
+        assert_eq!(choose_step(&[c.as_slice()], -32768.0).1, 2.5);
+        assert_ne!(choose_step(&[c.as_slice()], -32767.0).1, 2.5);
+        let b: Vec<f64> = (0..1000)
+            .map(|i| (f64::from(i) * 0.01).sin() * 40000.0)
+            .collect();
+        let (_, q) = choose_step(&[b.as_slice()], -32767.0);
+        assert!(40000.0 / q <= 32767.0 && q < 1.3, "{q}");
+    }
+
+    #[test]
+    fn dates_and_ages_parse() {
+        assert_eq!(
+            parse_datetime("20130125105919").map(|d| d.to_string()),
+            Some("2013-01-25 10:59:19".into())
+        );
+        assert_eq!(
+            parse_datetime("20130125105919.5+0100").map(|d| d.to_string()),
+            Some("2013-01-25 10:59:19.500".into())
+        );
+        assert_eq!(parse_age("042Y"), Some(42.0));
+        assert_eq!(parse_age("006M"), Some(0.5));
+        assert_eq!(parse_age(""), None);
+        assert_eq!(age_string(42.0).as_deref(), Some("042Y"));
+        assert_eq!(age_string(0.5).as_deref(), Some("006M"));
+    }
+
+    #[test]
+    fn labels_classify() {
+        assert_eq!(group_kind(Some("RHYTHM")), GroupKind::Rhythm);
+        assert_eq!(group_kind(Some("Median")), GroupKind::Median);
+        assert_eq!(group_kind(Some("MEDIAN BEAT")), GroupKind::Median);
+        assert_eq!(group_kind(None), GroupKind::Unknown);
+    }
+}

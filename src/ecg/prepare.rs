@@ -1,0 +1,153 @@
+//! Turning any readable ECG file into the DICOM instance to send: DICOM-ECG files as they are
+//! (unless re-encoding is asked for), everything else converted by the DICOM-ECG writer and
+//! checked by re-reading it (round trip).
+
+use std::path::Path;
+
+use super::{Ecg, EcgError, Format, detect};
+use crate::dicom::read::{ReadOptions, dataset_offset, read_bytes};
+use crate::dicom::{TRANSFER_SYNTAX_UID, Tag};
+
+/// How to prepare.
+#[derive(Debug, Clone, Default)]
+pub struct PrepareOptions {
+    /// Convert DICOM-ECG files again instead of sending them as they are.
+    pub reencode: bool,
+    /// Replace the patient ID (forces re-encoding of DICOM-ECG files).
+    pub patient_id: Option<String>,
+    /// The Mortara-compatible variant.
+    pub mortara_compat: bool,
+    /// Derive missing limb leads (III, aVR, aVL, aVF) from I and II.
+    pub derive_leads: bool,
+}
+
+/// A DICOM instance ready to C-STORE.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The input's format.
+    pub format: Format,
+    /// SOP Class UID.
+    pub sop_class: String,
+    /// SOP Instance UID.
+    pub sop_instance: String,
+    /// Transfer syntax of `part10`'s data set.
+    pub transfer_syntax: String,
+    /// The whole Part 10 file.
+    pub part10: Vec<u8>,
+    /// Where the data set starts in `part10`.
+    pub dataset_start: usize,
+    /// Warnings of the reader.
+    pub warnings: Vec<String>,
+}
+
+impl Prepared {
+    /// The data set bytes (what C-STORE sends).
+    pub fn dataset(&self) -> &[u8] {
+        self.part10.get(self.dataset_start..).unwrap_or_default()
+    }
+}
+
+/// Read an ECG file of any supported format.
+pub fn read_path(path: &Path) -> Result<Ecg, EcgError> {
+    let bytes = std::fs::read(path)?;
+    read_with(path, &bytes)
+}
+
+fn read_with(path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
+    match detect(path, bytes).ok_or(EcgError::UnknownFormat)? {
+        Format::ScpEcg => super::scp::read(bytes),
+        Format::Aecg => super::aecg::read(bytes),
+        Format::Wfdb => super::wfdb::read(path),
+        Format::DicomEcg => {
+            let file = read_bytes(bytes, &ReadOptions::default())
+                .map_err(|e| EcgError::malformed(Format::DicomEcg, e.to_string()))?;
+            if let Some(e) = &file.error {
+                return Err(EcgError::malformed(Format::DicomEcg, e.clone()));
+            }
+            super::dicom::read(&file)
+        }
+    }
+}
+
+/// Read `path` and produce the DICOM instance to send.
+pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgError> {
+    let bytes = std::fs::read(path)?;
+    let format = detect(path, &bytes).ok_or(EcgError::UnknownFormat)?;
+    let mut ecg = read_with(path, &bytes)?;
+    if format == Format::DicomEcg
+        && !options.reencode
+        && options.patient_id.is_none()
+        && !options.derive_leads
+        && !options.mortara_compat
+    {
+        let file = read_bytes(&bytes, &ReadOptions::default())
+            .map_err(|e| EcgError::malformed(Format::DicomEcg, e.to_string()))?;
+        let text = |tag: Tag| {
+            file.find(tag)
+                .map(|e| e.value.to_text())
+                .filter(|s| !s.is_empty())
+        };
+        let sop_class = text(Tag(0x0002, 0x0002)).or_else(|| text(Tag(0x0008, 0x0016)));
+        let sop_instance = text(Tag(0x0002, 0x0003)).or_else(|| text(Tag(0x0008, 0x0018)));
+        let ts = text(TRANSFER_SYNTAX_UID);
+        let start = dataset_offset(&bytes);
+        if let (Some(sop_class), Some(sop_instance), Some(ts), Some(start)) =
+            (sop_class, sop_instance, ts, start)
+        {
+            return Ok(Prepared {
+                format,
+                sop_class,
+                sop_instance,
+                transfer_syntax: ts,
+                part10: bytes,
+                dataset_start: start,
+                warnings: ecg.warnings,
+            });
+        }
+        // Without file meta it cannot be sent as it is: convert it.
+    }
+    if let Some(id) = &options.patient_id {
+        ecg.patient.id = Some(id.clone());
+    }
+    if options.derive_leads {
+        super::derive_limb_leads(&mut ecg);
+    }
+    let write_options = super::dicom::WriteOptions {
+        sop_class: None,
+        mortara_compat: options.mortara_compat,
+        study_uid: super::dicom::stable_uid(&bytes, "study"),
+        series_uid: super::dicom::stable_uid(&bytes, "series"),
+        sop_instance_uid: super::dicom::stable_uid(&bytes, "instance"),
+        patient_id_override: options.patient_id.clone(),
+    };
+    let part10 = super::dicom::write(&ecg, &write_options)?;
+    super::dicom::verify_round_trip(&ecg, &part10)?;
+    let start = dataset_offset(&part10)
+        .ok_or_else(|| EcgError::malformed(Format::DicomEcg, "the writer produced no file meta"))?;
+    let file = read_bytes(
+        &part10,
+        &ReadOptions {
+            until: Some(Tag(0x0008, 0x0018)),
+        },
+    )
+    .map_err(|e| {
+        EcgError::malformed(
+            Format::DicomEcg,
+            format!("re-reading the written file: {e}"),
+        )
+    })?;
+    let text = |tag: Tag| {
+        file.find(tag)
+            .map(|e| e.value.to_text())
+            .unwrap_or_default()
+    };
+    Ok(Prepared {
+        format,
+        sop_class: text(Tag(0x0002, 0x0002)),
+        sop_instance: text(Tag(0x0002, 0x0003)),
+        transfer_syntax: text(TRANSFER_SYNTAX_UID),
+        part10,
+        dataset_start: start,
+        warnings: ecg.warnings,
+    })
+}

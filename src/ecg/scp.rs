@@ -1,0 +1,1848 @@
+//! SCP-ECG reader (EN 1064 / ISO 11073-91064; protocol versions 1.x, 2.x and 3.0).
+//!
+//! Decoding order, as the standard defines it: Huffman (Section 2 tables, or the default table
+//! 19999) → undo first/second differences (16-bit wrapping arithmetic, like the encoders) →
+//! rebuild bimodally compressed (decimated) rhythm data → add the reference beat (Section 5) back
+//! into the subtraction zones of Section 4 → scale by the amplitude value multiplier (nV per unit,
+//! so µV = value × AVM / 1000).
+//!
+//! What is read:
+//! * file header (CRC-CCITT of the whole record, record length) and every section header (its
+//!   CRC-CCITT); mismatches are warnings;
+//! * Section 0 pointer table; 1-based byte offsets as the standard says, or 0-based offsets as
+//!   some devices write them (warning);
+//! * Section 1 demographics, acquisition date/time, acquiring device (tag 14; tag 15, the
+//!   analysing device, only when tag 14 is absent), institution, filters, text encoding;
+//! * Sections 2–6 (signal), 7 (global measurements), 8 and 11 (statements as text), 10 (per-lead
+//!   measurements: checked, not kept — the model has no place for them).
+//!
+//! Section 7 states wave boundaries of the reference beat, not intervals: PR, QRS and QT are the
+//! differences of those stated boundaries (QRS onset − P onset, QRS offset − QRS onset, T offset −
+//! QRS onset), as the ECG Toolkit writes them to DICOM. The heart rate is the stated ventricular
+//! rate, else 60000 / average RR; 29999 means "not given" everywhere; axes 999 are undefined.
+//!
+//! Best effort (with a warning in [`Ecg::warnings`](super::Ecg)): wrong record length field,
+//! 0-based section offsets, section length disagreeing between Section 0 and the section header,
+//! sections pointing outside the file (skipped), 0-based lead start samples in Section 3, Huffman
+//! data ending before the declared sample count (the rest is 0), leads that are not recorded
+//! simultaneously (placed on one time axis, 0 µV outside a lead's range), an amplitude multiplier
+//! of 0 (taken as 1000 nV), unreadable Sections 1, 7, 8, 10, 11 (skipped from the fault on).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::{Ecg, EcgError, Format, Lead, Sex, Waveform, leads};
+
+/// Section header size.
+const HEADER: usize = 16;
+/// "Value not given" in SCP-ECG numeric fields.
+const NOT_GIVEN: u16 = 29999;
+/// Section 2 table count meaning "the default Huffman table".
+const DEFAULT_TABLE: u16 = 19999;
+
+/// Decode an SCP-ECG file (versions 1.x, 2.x, 3.0).
+///
+/// The rhythm data (Section 6) goes to `rhythm`, the reference beat (Section 5) to `median`, both
+/// in µV, leads in the file's order. Anything odd that could still be read is reported in
+/// `warnings`; what cannot be read is an [`EcgError::Malformed`] naming the section and the fault
+/// (followed by the first warnings, which often explain it).
+///
+/// Non-conformant Healforce files (Prince 180D, e.g. `62.SCP`) are **not** decoded: they declare 3
+/// leads in Section 3 but hold one 9-byte lead definition (the three leads are interleaved in a
+/// single Section 6 stream of packed 10-bit samples, not Huffman coded despite a Section 2). The
+/// result is `EcgError::Malformed` whose reason starts with "Section 3 declares 3 leads" and also
+/// names the bogus record length and the 0-based section offsets.
+pub fn read(bytes: &[u8]) -> Result<Ecg, EcgError> {
+    let mut ecg = Ecg::new(Format::ScpEcg);
+    match decode(bytes, &mut ecg) {
+        Ok(()) => Ok(ecg),
+        Err(reason) => {
+            let mut reason = reason;
+            if !ecg.warnings.is_empty() {
+                let shown: Vec<&str> = ecg.warnings.iter().take(3).map(String::as_str).collect();
+                reason.push_str(" (also: ");
+                reason.push_str(&shown.join("; "));
+                if ecg.warnings.len() > 3 {
+                    reason.push_str(&format!("; {} more", ecg.warnings.len() - 3));
+                }
+                reason.push(')');
+            }
+            Err(EcgError::malformed(Format::ScpEcg, reason))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Little-endian readers (never panic)
+
+fn u8_at(b: &[u8], pos: usize) -> Option<u8> {
+    b.get(pos).copied()
+}
+
+fn u16_at(b: &[u8], pos: usize) -> Option<u16> {
+    let s = b.get(pos..pos.checked_add(2)?)?;
+    Some(u16::from_le_bytes([*s.first()?, *s.get(1)?]))
+}
+
+fn i16_at(b: &[u8], pos: usize) -> Option<i16> {
+    u16_at(b, pos).map(|v| v as i16)
+}
+
+fn u32_at(b: &[u8], pos: usize) -> Option<u32> {
+    let s = b.get(pos..pos.checked_add(4)?)?;
+    let mut a = [0u8; 4];
+    a.copy_from_slice(s);
+    Some(u32::from_le_bytes(a))
+}
+
+/// CRC-CCITT lookup table (polynomial 0x1021).
+const CRC_TABLE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut k = 0;
+        while k < 8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+            k += 1;
+        }
+        t[i] = crc;
+        i += 1;
+    }
+    t
+};
+
+/// CRC-CCITT as SCP-ECG uses it: polynomial 0x1021, initial value 0xFFFF, no reflection.
+fn crc_ccitt(data: &[u8]) -> u16 {
+    data.iter().fold(0xFFFF, |crc: u16, &b| {
+        (crc << 8)
+            ^ CRC_TABLE
+                .get(usize::from((crc >> 8) as u8 ^ b))
+                .copied()
+                .unwrap_or(0)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+/// Text encoding from the language support code (Section 1, tag 14, byte 17).
+#[derive(Debug, Clone, Copy)]
+enum Text {
+    Latin1,
+    Wide,
+    Other(&'static encoding_rs::Encoding),
+}
+
+impl Text {
+    fn from_language(code: u8) -> Text {
+        use encoding_rs as e;
+        if code & 0x01 == 0 {
+            return Text::Latin1; // ASCII only
+        }
+        match code {
+            0x03 => Text::Other(e::ISO_8859_2),
+            0x0B => Text::Other(e::ISO_8859_4),
+            0x13 => Text::Other(e::ISO_8859_5),
+            0x1B => Text::Other(e::ISO_8859_6),
+            0x23 => Text::Other(e::ISO_8859_7),
+            0x2B => Text::Other(e::ISO_8859_8),
+            0x33 => Text::Other(e::WINDOWS_874),
+            0x3B => Text::Other(e::ISO_8859_15),
+            0x07 => Text::Wide,
+            0x0F => Text::Other(e::SHIFT_JIS),
+            0x17 | 0x1F => Text::Other(e::EUC_JP),
+            0x27 => Text::Other(e::GBK),
+            0x2F => Text::Other(e::EUC_KR),
+            0x37 => Text::Other(e::UTF_8),
+            _ => Text::Latin1,
+        }
+    }
+
+    /// One NUL-terminated text, trimmed.
+    fn decode(self, raw: &[u8]) -> String {
+        let s = match self {
+            Text::Latin1 => {
+                let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+                raw.get(..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&b| char::from(b))
+                    .collect()
+            }
+            Text::Wide => {
+                let units: Vec<u16> = raw
+                    .chunks_exact(2)
+                    .map(|c| {
+                        u16::from_le_bytes([
+                            c.first().copied().unwrap_or(0),
+                            c.get(1).copied().unwrap_or(0),
+                        ])
+                    })
+                    .take_while(|&u| u != 0)
+                    .collect();
+                String::from_utf16_lossy(&units)
+            }
+            Text::Other(enc) => {
+                let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+                enc.decode_without_bom_handling(raw.get(..end).unwrap_or_default())
+                    .0
+                    .into_owned()
+            }
+        };
+        s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+            .to_owned()
+    }
+
+    /// NUL-separated texts (statements), each trimmed, empty ones dropped.
+    fn decode_all(self, raw: &[u8]) -> Vec<String> {
+        let parts: Vec<&[u8]> = match self {
+            Text::Wide => {
+                let mut parts = Vec::new();
+                let mut start = 0;
+                let mut i = 0;
+                while i + 1 < raw.len() {
+                    if raw.get(i..i + 2) == Some([0u8, 0].as_slice()) {
+                        parts.push(raw.get(start..i).unwrap_or_default());
+                        start = i + 2;
+                    }
+                    i += 2;
+                }
+                parts.push(raw.get(start..).unwrap_or_default());
+                parts
+            }
+            _ => raw.split(|&b| b == 0).collect(),
+        };
+        parts
+            .into_iter()
+            .map(|p| self.decode(p))
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structure: file header, Section 0, section headers
+
+/// The sections found through Section 0: id → body (after the 16-byte header).
+fn read_sections<'a>(
+    data: &'a [u8],
+    w: &mut Vec<String>,
+) -> Result<BTreeMap<u16, &'a [u8]>, String> {
+    if data.len() < 6 + HEADER {
+        return Err(format!("file too short for SCP-ECG ({} bytes)", data.len()));
+    }
+    let declared = u32_at(data, 2).unwrap_or(0) as usize;
+    let crc_end = if declared != data.len() {
+        w.push(format!(
+            "record length field says {declared} bytes but the file has {}",
+            data.len()
+        ));
+        if (6 + HEADER..data.len()).contains(&declared) {
+            declared
+        } else {
+            data.len()
+        }
+    } else {
+        data.len()
+    };
+    let stored = u16_at(data, 0).unwrap_or(0);
+    if crc_ccitt(data.get(2..crc_end).unwrap_or_default()) != stored {
+        w.push("record CRC mismatch".to_owned());
+    }
+
+    // Section 0 sits right after the 6-byte record header.
+    if u16_at(data, 8) != Some(0) {
+        return Err("no Section 0 after the record header (byte 7)".to_owned());
+    }
+    let sec0_len = u32_at(data, 10).unwrap_or(0) as usize;
+    if sec0_len < HEADER {
+        return Err(format!(
+            "Section 0 length {sec0_len} is shorter than its header"
+        ));
+    }
+    let sec0_end = match 6usize.checked_add(sec0_len) {
+        Some(end) if end <= data.len() => end,
+        _ => {
+            w.push(format!(
+                "Section 0 length {sec0_len} runs past the end of the file"
+            ));
+            data.len()
+        }
+    };
+    let sec0 = data.get(6..sec0_end).unwrap_or_default();
+    check_crc(sec0, 0, w);
+
+    let mut sections = BTreeMap::new();
+    let mut zero_based = false;
+    // Problems found through the pointer table; a garbled table yields hundreds of them.
+    let mut notes = Vec::new();
+    let mut pos = 6 + HEADER;
+    while pos + 10 <= sec0_end {
+        let (Some(id), Some(len), Some(index)) = (
+            u16_at(data, pos),
+            u32_at(data, pos + 2),
+            u32_at(data, pos + 6),
+        ) else {
+            break;
+        };
+        pos += 10;
+        if len == 0 {
+            continue;
+        }
+        let (len, index) = (len as usize, index as usize);
+        // The standard's offsets are 1-based; some devices write 0-based ones.
+        let at = |off: usize| off.checked_add(2).and_then(|o| u16_at(data, o)) == Some(id);
+        let offset = if index >= 1 && at(index - 1) {
+            index - 1
+        } else if at(index) {
+            zero_based = true;
+            index
+        } else {
+            notes.push(format!(
+                "Section {id}: no section header at byte {index} named in Section 0, skipped"
+            ));
+            continue;
+        };
+        let header_len = u32_at(data, offset + 4).unwrap_or(0) as usize;
+        let mut length = len;
+        if header_len != len {
+            length = header_len.min(len).max(HEADER);
+            notes.push(format!(
+                "Section {id} length is {header_len} in its header but {len} in Section 0, using {length}"
+            ));
+        }
+        let Some(raw) = offset
+            .checked_add(length)
+            .and_then(|end| data.get(offset..end))
+        else {
+            notes.push(format!(
+                "Section {id} ({length} bytes at byte {}) runs past the end of the {}-byte file, skipped",
+                offset + 1,
+                data.len()
+            ));
+            continue;
+        };
+        if id == 0 {
+            continue;
+        }
+        check_crc(raw, id, &mut notes);
+        if sections.contains_key(&id) {
+            notes.push(format!(
+                "Section {id} listed twice in Section 0, the first kept"
+            ));
+            continue;
+        }
+        sections.insert(id, raw.get(HEADER..).unwrap_or_default());
+    }
+    if notes.len() > 8 {
+        let more = notes.len() - 5;
+        notes.truncate(5);
+        notes.push(format!(
+            "{more} more problems in the Section 0 pointer table"
+        ));
+    }
+    w.extend(notes);
+    if zero_based {
+        w.push("Section 0 uses 0-based byte offsets (non-conformant), accepted".to_owned());
+    }
+    Ok(sections)
+}
+
+fn check_crc(section: &[u8], id: u16, w: &mut Vec<String>) {
+    let stored = u16_at(section, 0).unwrap_or(0);
+    if crc_ccitt(section.get(2..).unwrap_or_default()) != stored {
+        w.push(format!("Section {id} CRC mismatch"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 1: header tags
+
+fn date(v: &[u8]) -> Option<NaiveDate> {
+    let year = u16_at(v, 0)?;
+    if year == 0 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(
+        i32::from(year),
+        u32::from(u8_at(v, 2)?),
+        u32::from(u8_at(v, 3)?),
+    )
+}
+
+fn time(v: &[u8]) -> Option<NaiveTime> {
+    NaiveTime::from_hms_opt(
+        u32::from(u8_at(v, 0)?),
+        u32::from(u8_at(v, 1)?),
+        u32::from(u8_at(v, 2)?),
+    )
+}
+
+/// Manufacturer codes of Section 1 tag 14 byte 8.
+const MANUFACTURERS: [&str; 21] = [
+    "",
+    "Burdick",
+    "Cambridge",
+    "Compumed",
+    "Datamed",
+    "Fukuda",
+    "Hewlett-Packard",
+    "Marquette Electronics",
+    "Mortara Instruments",
+    "Nihon Kohden",
+    "Okin",
+    "Quinton",
+    "Siemens",
+    "Spacelabs",
+    "Telemed",
+    "Hellige",
+    "ESA-OTE",
+    "Schiller",
+    "Picker-Schwarzer",
+    "et medical devices",
+    "Zwönitz",
+];
+
+/// Splits Section 1 into (tag, value); stops with a warning at a tag that overruns the section.
+fn tags<'a>(body: &'a [u8], w: &mut Vec<String>) -> Vec<(u8, &'a [u8])> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let (Some(tag), Some(len)) = (u8_at(body, pos), u16_at(body, pos + 1)) {
+        pos += 3;
+        if tag == 255 {
+            break;
+        }
+        let Some(value) = body.get(pos..pos + usize::from(len)) else {
+            w.push(format!(
+                "Section 1 tag {tag} ({len} bytes) overruns the section, the rest skipped"
+            ));
+            break;
+        };
+        out.push((tag, value));
+        pos += usize::from(len);
+    }
+    out
+}
+
+/// Reads Section 1 into `ecg`; returns the text encoding and the protocol revision of tag 14.
+fn section1(body: &[u8], ecg: &mut Ecg) -> (Text, u8) {
+    let tags = tags(body, &mut ecg.warnings);
+    let machine = |t: u8| tags.iter().find(|(tag, _)| *tag == t).map(|(_, v)| *v);
+    let device_tag = machine(14).or_else(|| machine(15));
+    let text = device_tag
+        .and_then(|v| u8_at(v, 16))
+        .map_or(Text::Latin1, Text::from_language);
+    let mut protocol = 0;
+    let (mut acq_date, mut acq_time) = (None, None);
+    for &(tag, v) in &tags {
+        match tag {
+            0 => ecg.patient.family_name = non_empty(text.decode(v)),
+            1 => ecg.patient.given_name = non_empty(text.decode(v)),
+            2 => ecg.patient.id = non_empty(text.decode(v)),
+            4 => {
+                if let (Some(age), Some(unit)) = (u16_at(v, 0), u8_at(v, 2)) {
+                    let years = match unit {
+                        1 => Some(1.0),
+                        2 => Some(1.0 / 12.0),
+                        3 => Some(7.0 / 365.25),
+                        4 => Some(1.0 / 365.25),
+                        5 => Some(1.0 / 8766.0),
+                        _ => None,
+                    };
+                    if let (Some(f), true) = (years, age > 0) {
+                        ecg.patient.age_years = Some(f64::from(age) * f);
+                    }
+                }
+            }
+            5 => ecg.patient.birth_date = date(v),
+            8 => {
+                ecg.patient.sex = match u8_at(v, 0) {
+                    Some(1) => Some(Sex::Male),
+                    Some(2) => Some(Sex::Female),
+                    Some(9) => Some(Sex::Other),
+                    _ => None,
+                }
+            }
+            16 => ecg.institution = non_empty(text.decode(v)),
+            25 => acq_date = date(v),
+            26 => acq_time = time(v),
+            27 => {
+                ecg.filters.highpass_hz = u16_at(v, 0)
+                    .filter(|&x| x != 0)
+                    .map(|x| f64::from(x) / 100.0)
+            }
+            28 => ecg.filters.lowpass_hz = u16_at(v, 0).filter(|&x| x != 0).map(f64::from),
+            29 => {
+                ecg.filters.notch_hz = match u8_at(v, 0) {
+                    Some(b) if b & 0x01 != 0 => Some(60.0),
+                    Some(b) if b & 0x02 != 0 => Some(50.0),
+                    _ => None,
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(v) = device_tag {
+        protocol = u8_at(v, 14).unwrap_or(0);
+        ecg.device.model = v.get(8..14).map(|m| text.decode(m)).and_then(non_empty);
+        // Byte 36 on: NUL-terminated analysing program revision, serial number, device software,
+        // SCP implementation software, manufacturer name.
+        let strings: Vec<String> = v
+            .get(36..)
+            .unwrap_or_default()
+            .split(|&b| b == 0)
+            .map(|s| text.decode(s))
+            .collect();
+        let nth = |i: usize| strings.get(i).cloned().and_then(non_empty);
+        ecg.device.serial = nth(1);
+        ecg.device.software = nth(2);
+        ecg.device.manufacturer = nth(4).or_else(|| {
+            let code = usize::from(u8_at(v, 7).unwrap_or(0));
+            MANUFACTURERS
+                .get(code)
+                .filter(|m| !m.is_empty())
+                .map(|m| (*m).to_owned())
+        });
+    }
+    match (acq_date, acq_time) {
+        (Some(d), Some(t)) => ecg.acquired = Some(NaiveDateTime::new(d, t)),
+        (Some(d), None) => {
+            ecg.warnings
+                .push("acquisition time (Section 1 tag 26) missing, midnight assumed".to_owned());
+            ecg.acquired = d.and_hms_opt(0, 0, 0);
+        }
+        _ => {}
+    }
+    (text, protocol)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 2: Huffman tables
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Bits following the prefix (the value itself, two's complement).
+    extra: u8,
+    /// Table mode 0: switch to table `value` (1-based).
+    switch: bool,
+    value: i16,
+}
+
+#[derive(Debug, Clone)]
+struct Table {
+    codes: HashMap<(u8, u32), Entry>,
+    max_prefix: u8,
+    /// For `max_prefix` ≤ 16: the entry (and its prefix length) for every `max_prefix`-bit
+    /// pattern, the shortest matching code winning.
+    lut: Vec<Option<(u8, Entry)>>,
+}
+
+impl Table {
+    fn new(codes: HashMap<(u8, u32), Entry>) -> Table {
+        let max_prefix = codes.keys().map(|&(len, _)| len).max().unwrap_or(0);
+        let mut lut = Vec::new();
+        if max_prefix <= 16 {
+            lut = vec![None; 1 << max_prefix];
+            let mut sorted: Vec<_> = codes.iter().collect();
+            sorted.sort_by_key(|((len, code), _)| (*len, *code));
+            for (&(len, code), &entry) in sorted {
+                let free = u32::from(max_prefix - len);
+                let base = (code << free) as usize;
+                for slot in lut.iter_mut().skip(base).take(1 << free) {
+                    slot.get_or_insert((len, entry));
+                }
+            }
+        }
+        Table {
+            codes,
+            max_prefix,
+            lut,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Coding {
+    /// No Section 2: 16-bit samples.
+    Raw,
+    Huffman(Vec<Table>),
+}
+
+/// The default Huffman table of the standard (Section 2 table count 19999): `0` = 0; n ones, a
+/// zero and a sign bit = ±n (n = 1..8); nine ones then 0 / 1 = an 8-bit / 16-bit value follows.
+fn default_table() -> Table {
+    let mut codes = HashMap::new();
+    codes.insert(
+        (1, 0),
+        Entry {
+            extra: 0,
+            switch: false,
+            value: 0,
+        },
+    );
+    for n in 1..=8u8 {
+        let ones = (1u32 << n) - 1;
+        for (sign, value) in [(0u32, i16::from(n)), (1, -i16::from(n))] {
+            codes.insert(
+                (n + 2, (ones << 2) | sign),
+                Entry {
+                    extra: 0,
+                    switch: false,
+                    value,
+                },
+            );
+        }
+    }
+    codes.insert(
+        (10, 0b11_1111_1110),
+        Entry {
+            extra: 8,
+            switch: false,
+            value: 0,
+        },
+    );
+    codes.insert(
+        (10, 0b11_1111_1111),
+        Entry {
+            extra: 16,
+            switch: false,
+            value: 0,
+        },
+    );
+    Table::new(codes)
+}
+
+fn section2(body: &[u8], w: &mut Vec<String>) -> Result<Coding, String> {
+    let count = u16_at(body, 0).ok_or("Section 2 is too short")?;
+    if count == DEFAULT_TABLE {
+        return Ok(Coding::Huffman(vec![default_table()]));
+    }
+    if count == 0 {
+        w.push("Section 2 declares no Huffman table: data read as 16-bit samples".to_owned());
+        return Ok(Coding::Raw);
+    }
+    let mut pos = 2;
+    let mut tables = Vec::new();
+    for t in 1..=count {
+        let n = u16_at(body, pos)
+            .ok_or_else(|| format!("Section 2 ends before Huffman table {t} of {count}"))?;
+        pos += 2;
+        if pos + 9 * usize::from(n) > body.len() {
+            return Err(format!(
+                "Section 2 Huffman table {t} of {count} ({n} codes) is truncated"
+            ));
+        }
+        let mut codes = HashMap::new();
+        for _ in 0..n {
+            let (prefix, total, mode) = (
+                u8_at(body, pos).unwrap_or(0),
+                u8_at(body, pos + 1).unwrap_or(0),
+                u8_at(body, pos + 2).unwrap_or(0),
+            );
+            let value = i16_at(body, pos + 3).unwrap_or(0);
+            let stored = u32_at(body, pos + 5).unwrap_or(0);
+            pos += 9;
+            if !(1..=32).contains(&prefix) || total < prefix || total - prefix > 32 {
+                return Err(format!(
+                    "Section 2 table {t}: invalid code lengths (prefix {prefix}, total {total} bits)"
+                ));
+            }
+            // The base code is stored bit-reversed: the first transmitted bit is the LSB.
+            let code = (0..prefix).fold(0u32, |acc, i| (acc << 1) | ((stored >> i) & 1));
+            codes.entry((prefix, code)).or_insert(Entry {
+                extra: total - prefix,
+                switch: mode == 0,
+                value,
+            });
+        }
+        tables.push(Table::new(codes));
+    }
+    Ok(Coding::Huffman(tables))
+}
+
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Bits<'_> {
+    /// The next `n` (≤ 16) bits without consuming them, zeros past the end.
+    fn peek(&self, n: u8) -> u32 {
+        let byte = self.pos / 8;
+        let b = |i: usize| u32::from(self.data.get(byte + i).copied().unwrap_or(0));
+        let window = (b(0) << 16) | (b(1) << 8) | b(2);
+        (window << (self.pos % 8) >> (24 - u32::from(n))) & ((1 << n) - 1)
+    }
+
+    fn left(&self) -> usize {
+        (self.data.len() * 8).saturating_sub(self.pos)
+    }
+
+    fn bit(&mut self) -> Option<u32> {
+        let byte = *self.data.get(self.pos / 8)?;
+        let bit = (byte >> (7 - self.pos % 8)) & 1;
+        self.pos += 1;
+        Some(u32::from(bit))
+    }
+
+    /// `n` (≤ 32) bits as a two's-complement number.
+    fn signed(&mut self, n: u8) -> Option<i64> {
+        if n == 0 {
+            return Some(0);
+        }
+        if self.pos + usize::from(n) > self.data.len() * 8 {
+            return None;
+        }
+        let mut v: i64 = 0;
+        for _ in 0..n {
+            v = (v << 1) | i64::from(self.bit()?);
+        }
+        if v >= 1 << (n - 1) {
+            v -= 1 << n;
+        }
+        Some(v)
+    }
+}
+
+/// Huffman-decodes up to `count` values (as many as the data holds when `None`). Returns the
+/// values and whether the data ended before `count`. Each lead starts with table 1.
+fn huffman(
+    data: &[u8],
+    count: Option<usize>,
+    tables: &[Table],
+) -> Result<(Vec<i64>, bool), String> {
+    let mut out = Vec::with_capacity(count.unwrap_or(data.len() * 2).min(data.len() * 8));
+    let mut bits = Bits { data, pos: 0 };
+    let mut table = tables.first().ok_or("no Huffman table")?;
+    while count.is_none_or(|c| out.len() < c) {
+        let entry = if !table.lut.is_empty() {
+            match table
+                .lut
+                .get(bits.peek(table.max_prefix) as usize)
+                .copied()
+                .flatten()
+            {
+                Some((len, e)) if usize::from(len) <= bits.left() => {
+                    bits.pos += usize::from(len);
+                    e
+                }
+                Some(_) => return Ok((out, count.is_some())),
+                None if usize::from(table.max_prefix) > bits.left() => {
+                    return Ok((out, count.is_some()));
+                }
+                None => return Err(format!("invalid Huffman code at bit {}", bits.pos)),
+            }
+        } else {
+            let (mut code, mut len) = (0u32, 0u8);
+            loop {
+                let Some(bit) = bits.bit() else {
+                    return Ok((out, count.is_some()));
+                };
+                code = (code << 1) | bit;
+                len += 1;
+                if let Some(e) = table.codes.get(&(len, code)) {
+                    break *e;
+                }
+                if len >= table.max_prefix {
+                    return Err(format!("invalid Huffman code at bit {}", bits.pos));
+                }
+            }
+        };
+        if entry.switch {
+            table = usize::try_from(entry.value)
+                .ok()
+                .and_then(|v| v.checked_sub(1))
+                .and_then(|i| tables.get(i))
+                .ok_or_else(|| format!("switch to unknown Huffman table {}", entry.value))?;
+            continue;
+        }
+        let Some(extra) = bits.signed(entry.extra) else {
+            return Ok((out, count.is_some()));
+        };
+        out.push(i64::from(entry.value) + extra);
+    }
+    Ok((out, false))
+}
+
+/// Undo first (1) or second (2) difference encoding in 16-bit wrapping arithmetic.
+fn undo_differences(values: &[i64], order: u8) -> Vec<i16> {
+    let mut out: Vec<i16> = Vec::with_capacity(values.len());
+    let (mut x1, mut x2) = (0i16, 0i16); // x[n-1], x[n-2]
+    for (n, &d) in values.iter().enumerate() {
+        let d = d as i16; // wraps modulo 2^16, like the encoders' 16-bit arithmetic
+        let x = match (order, n) {
+            (1, n) if n >= 1 => d.wrapping_add(x1),
+            (2, n) if n >= 2 => d.wrapping_add(x1.wrapping_mul(2)).wrapping_sub(x2),
+            _ => d,
+        };
+        out.push(x);
+        x2 = x1;
+        x1 = x;
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections 3 and 4
+
+#[derive(Debug, Clone, Copy)]
+struct LeadDef {
+    start: u64,
+    end: u64,
+    id: u8,
+}
+
+impl LeadDef {
+    fn count(&self) -> u64 {
+        self.end - self.start + 1
+    }
+}
+
+fn section3(body: &[u8], w: &mut Vec<String>) -> Result<(Vec<LeadDef>, u8), String> {
+    let (Some(count), Some(flags)) = (u8_at(body, 0), u8_at(body, 1)) else {
+        return Err("Section 3 is too short".to_owned());
+    };
+    if count == 0 {
+        return Err("Section 3 defines no leads".to_owned());
+    }
+    let held = body.len().saturating_sub(2) / 9;
+    if held < usize::from(count) {
+        return Err(format!(
+            "Section 3 declares {count} leads but holds {held} lead definition{} ({} bytes, 9 per lead)",
+            if held == 1 { "" } else { "s" },
+            body.len().saturating_sub(2)
+        ));
+    }
+    let mut defs = Vec::with_capacity(usize::from(count));
+    for i in 0..usize::from(count) {
+        let pos = 2 + 9 * i;
+        let (Some(start), Some(end), Some(id)) = (
+            u32_at(body, pos),
+            u32_at(body, pos + 4),
+            u8_at(body, pos + 8),
+        ) else {
+            return Err("Section 3 is truncated".to_owned());
+        };
+        defs.push(LeadDef {
+            start: u64::from(start),
+            end: u64::from(end),
+            id,
+        });
+    }
+    if defs.iter().any(|d| d.start == 0) {
+        w.push(
+            "Section 3 lead start samples are 0-based (non-conformant), shifted by one".to_owned(),
+        );
+        for d in &mut defs {
+            d.start += 1;
+            d.end += 1;
+        }
+    }
+    for (i, d) in defs.iter().enumerate() {
+        if d.end < d.start {
+            return Err(format!(
+                "Section 3 lead {} has an invalid sample range {}–{}",
+                i + 1,
+                d.start,
+                d.end
+            ));
+        }
+    }
+    Ok((defs, flags))
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Qrs {
+    kind: u16,
+    start: u64,
+    fiducial: u64,
+    end: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Section4 {
+    ref_len_ms: u16,
+    /// Fiducial point of the reference beat (1-based sample).
+    fiducial: u16,
+    qrs: Vec<Qrs>,
+    /// Protected zones (bimodal compression), 1-based, inclusive.
+    protected: Vec<(u64, u64)>,
+}
+
+fn section4(body: &[u8], w: &mut Vec<String>) -> Section4 {
+    let (Some(ref_len_ms), Some(fiducial), Some(n)) =
+        (u16_at(body, 0), u16_at(body, 2), u16_at(body, 4))
+    else {
+        w.push("Section 4 is too short, ignored".to_owned());
+        return Section4::default();
+    };
+    let mut s = Section4 {
+        ref_len_ms,
+        fiducial,
+        ..Section4::default()
+    };
+    let n = usize::from(n);
+    let mut pos = 6;
+    if pos + 14 * n > body.len() {
+        w.push(format!(
+            "Section 4 declares {n} QRS complexes but is truncated, subtraction zones ignored"
+        ));
+        return s;
+    }
+    for _ in 0..n {
+        s.qrs.push(Qrs {
+            kind: u16_at(body, pos).unwrap_or(0),
+            start: u64::from(u32_at(body, pos + 2).unwrap_or(0)),
+            fiducial: u64::from(u32_at(body, pos + 6).unwrap_or(0)),
+            end: u64::from(u32_at(body, pos + 10).unwrap_or(0)),
+        });
+        pos += 14;
+    }
+    if pos + 8 * n <= body.len() {
+        for _ in 0..n {
+            let (a, b) = (
+                u32_at(body, pos).unwrap_or(0),
+                u32_at(body, pos + 4).unwrap_or(0),
+            );
+            if b >= a && a > 0 {
+                s.protected.push((u64::from(a), u64::from(b)));
+            }
+            pos += 8;
+        }
+        s.protected.sort_unstable();
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections 5 and 6
+
+struct Encoded<'a> {
+    avm: u16,
+    interval_us: u16,
+    order: u8,
+    flag: u8,
+    leads: Vec<&'a [u8]>,
+}
+
+fn split_leads<'a>(body: &'a [u8], nleads: usize, sid: u16) -> Result<Encoded<'a>, String> {
+    if body.len() < 6 + 2 * nleads {
+        return Err(format!(
+            "Section {sid} is too short for {nleads} leads ({} bytes)",
+            body.len()
+        ));
+    }
+    let enc = Encoded {
+        avm: u16_at(body, 0).unwrap_or(0),
+        interval_us: u16_at(body, 2).unwrap_or(0),
+        order: u8_at(body, 4).unwrap_or(0),
+        flag: u8_at(body, 5).unwrap_or(0),
+        leads: Vec::new(),
+    };
+    if enc.order > 2 {
+        return Err(format!(
+            "Section {sid} has an unknown difference encoding {}",
+            enc.order
+        ));
+    }
+    let sizes: Vec<usize> = (0..nleads)
+        .map(|i| usize::from(u16_at(body, 6 + 2 * i).unwrap_or(0)))
+        .collect();
+    let mut pos = 6 + 2 * nleads;
+    let total: usize = sizes.iter().sum();
+    if pos + total > body.len() {
+        return Err(format!(
+            "Section {sid} lead data ({total} bytes) exceeds the section ({} bytes after the lead lengths)",
+            body.len() - pos
+        ));
+    }
+    let mut leads = Vec::with_capacity(nleads);
+    for size in sizes {
+        leads.push(body.get(pos..pos + size).unwrap_or_default());
+        pos += size;
+    }
+    Ok(Encoded { leads, ..enc })
+}
+
+/// Decodes one lead to 16-bit values: `count` values (all the data holds when `None`).
+fn decode_lead(
+    chunk: &[u8],
+    count: Option<usize>,
+    coding: &Coding,
+    order: u8,
+    what: &str,
+    w: &mut Vec<String>,
+) -> Result<Vec<i16>, String> {
+    let values: Vec<i64> = match coding {
+        Coding::Raw => {
+            let held = chunk.len() / 2;
+            let n = count.unwrap_or(held);
+            if n > held {
+                return Err(format!("{what} holds {held} samples, {n} expected"));
+            }
+            (0..n)
+                .map(|i| i64::from(i16_at(chunk, 2 * i).unwrap_or(0)))
+                .collect()
+        }
+        Coding::Huffman(tables) => {
+            if let Some(n) = count {
+                // Every Huffman code takes at least one bit.
+                if n > chunk.len() * 8 {
+                    return Err(format!(
+                        "{what}: {n} samples expected but its {} bytes of Huffman data can hold at most {}",
+                        chunk.len(),
+                        chunk.len() * 8
+                    ));
+                }
+            }
+            let (values, short) =
+                huffman(chunk, count, tables).map_err(|e| format!("{what}: {e}"))?;
+            if let (true, Some(n)) = (short, count) {
+                // Like the reference decoder: the missing samples are 0 (not continued by the
+                // difference decoding).
+                w.push(format!(
+                    "{what}: Huffman data ends after {} of {n} samples, the rest set to 0",
+                    values.len()
+                ));
+                let mut out = undo_differences(&values, order);
+                out.resize(n, 0);
+                return Ok(out);
+            }
+            values
+        }
+    };
+    Ok(undo_differences(&values, order))
+}
+
+/// Reference beat as decoded (16-bit units) with its AVM and sample interval.
+struct Median {
+    avm: u16,
+    interval_us: u16,
+    leads: Vec<Vec<i16>>,
+}
+
+fn section5(
+    body: &[u8],
+    defs: &[LeadDef],
+    coding: &Coding,
+    s4: Option<&Section4>,
+    w: &mut Vec<String>,
+) -> Result<Median, String> {
+    let enc = split_leads(body, defs.len(), 5)?;
+    if enc.interval_us == 0 {
+        return Err("Section 5 sample interval is 0".to_owned());
+    }
+    let count = match s4 {
+        Some(s) if s.ref_len_ms > 0 => {
+            let i = u64::from(enc.interval_us);
+            Some(((u64::from(s.ref_len_ms) * 1000 + i / 2) / i) as usize)
+        }
+        _ => {
+            if matches!(coding, Coding::Huffman(_)) {
+                w.push("reference beat length (Section 4) unknown: Section 5 decoded to the end of its data".to_owned());
+            }
+            None
+        }
+    };
+    let mut leads = Vec::with_capacity(defs.len());
+    for (i, chunk) in enc.leads.iter().enumerate() {
+        let what = format!("Section 5 lead {}", i + 1);
+        leads.push(decode_lead(chunk, count, coding, enc.order, &what, w)?);
+    }
+    Ok(Median {
+        avm: enc.avm,
+        interval_us: enc.interval_us,
+        leads,
+    })
+}
+
+/// Number of stored values of a bimodally compressed lead, and the runs `(len, protected)` of
+/// its full-rate timeline.
+fn bimodal_runs(def: &LeadDef, zones: &[(u64, u64)], ratio: u64) -> (u64, Vec<(u64, bool)>) {
+    let mut runs = Vec::new();
+    let mut t = def.start;
+    for &(a, b) in zones {
+        let (a, b) = (a.max(def.start), b.min(def.end));
+        if b < a || b < t {
+            continue;
+        }
+        let a = a.max(t);
+        if a > t {
+            runs.push((a - t, false));
+        }
+        runs.push((b - a + 1, true));
+        t = b + 1;
+    }
+    if t <= def.end {
+        runs.push((def.end - t + 1, false));
+    }
+    let stored = runs
+        .iter()
+        .map(|&(n, p)| if p { n } else { n.div_ceil(ratio) })
+        .sum();
+    (stored, runs)
+}
+
+/// Rebuilds the full-rate signal from bimodal data: protected runs as stored, the other runs
+/// from their decimated values (block averages) by linear interpolation between block centres.
+fn rebuild_bimodal(stored: &[i16], runs: &[(u64, bool)], ratio: u64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut it = stored.iter().map(|&v| f64::from(v));
+    for &(n, protected) in runs {
+        if protected {
+            out.extend((0..n).map(|_| it.next().unwrap_or(0.0)));
+            continue;
+        }
+        let k = n.div_ceil(ratio);
+        let vals: Vec<f64> = (0..k).map(|_| it.next().unwrap_or(0.0)).collect();
+        let centre = |j: u64| {
+            let len = (n - j * ratio).min(ratio);
+            (j * ratio) as f64 + (len as f64 - 1.0) / 2.0
+        };
+        let value = |j: u64| vals.get(j as usize).copied().unwrap_or(0.0);
+        let (first, last) = (centre(0), centre(k.saturating_sub(1)));
+        for i in 0..n {
+            let x = i as f64;
+            out.push(if x <= first {
+                value(0)
+            } else if x >= last {
+                value(k - 1)
+            } else {
+                // centre(j) <= x < centre(j + 1)
+                let mut j = i / ratio;
+                if x < centre(j) {
+                    j -= 1;
+                }
+                let (c0, c1, v0, v1) = (centre(j), centre(j + 1), value(j), value(j + 1));
+                v0 + (v1 - v0) * (x - c0) / (c1 - c0)
+            });
+        }
+    }
+    out
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+fn lead_name(id: u8) -> String {
+    if let Some(l) = leads::by_scp_id(id) {
+        return l.name.to_owned();
+    }
+    // The other identifiers of EN 1064 (Section 3 lead identification table).
+    let other = match id {
+        0 => "Unspecified",
+        19 => "CC5",
+        20 => "CM5",
+        21 => "LA",
+        22 => "RA",
+        23 => "LL",
+        24 => "fI",
+        25 => "fE",
+        26 => "fC",
+        27 => "fA",
+        28 => "fM",
+        29 => "fF",
+        30 => "fH",
+        65 => "-aVR",
+        68 => "V8R",
+        69 => "V9R",
+        70 => "D",
+        71 => "A",
+        72 => "J",
+        73 => "Defib",
+        74 => "Extern",
+        75 => "A1",
+        76 => "A2",
+        77 => "A3",
+        78 => "A4",
+        _ => "",
+    };
+    if other.is_empty() {
+        format!("SCP lead {id}")
+    } else {
+        other.to_owned()
+    }
+}
+
+/// Decodes Section 6 into the rhythm waveform (µV), adding the reference beat back when the
+/// rhythm was stored as residual.
+#[allow(clippy::too_many_arguments)]
+fn section6(
+    body: &[u8],
+    defs: &[LeadDef],
+    flags: u8,
+    coding: &Coding,
+    s4: Option<&Section4>,
+    median: Option<&Median>,
+    protocol: u8,
+    w: &mut Vec<String>,
+) -> Result<Waveform, String> {
+    let enc = split_leads(body, defs.len(), 6)?;
+    if enc.interval_us == 0 {
+        return Err("Section 6 sample interval is 0".to_owned());
+    }
+    // Byte 6 is the bimodal flag up to 2.x, reserved from 3.0.
+    let bimodal_flag = enc.flag != 0 && protocol < 30;
+    let mut ratio = 1u64;
+    if bimodal_flag {
+        let m = median.ok_or(
+            "Section 6 uses bimodal compression but there is no reference beat (Section 5)",
+        )?;
+        let (r, mi) = (u64::from(enc.interval_us), u64::from(m.interval_us));
+        if r % mi != 0 || !(1..=4).contains(&(r / mi)) {
+            return Err(format!(
+                "Section 6 uses bimodal compression with a sample interval of {r} µs against {mi} µs in Section 5 \
+                 (the ratio must be an integer 1–4)"
+            ));
+        }
+        ratio = r / mi;
+    }
+    let full_interval = u64::from(enc.interval_us) / ratio;
+    let zones: &[(u64, u64)] = s4.map_or(&[], |s| s.protected.as_slice());
+
+    // Decode, undo differences, rebuild decimated data: raw units at the full rate.
+    let mut raw: Vec<Vec<f64>> = Vec::with_capacity(defs.len());
+    for (i, (def, chunk)) in defs.iter().zip(&enc.leads).enumerate() {
+        let what = format!("Section 6 lead {} ({})", i + 1, lead_name(def.id));
+        let (stored, runs) = if ratio > 1 {
+            bimodal_runs(def, zones, ratio)
+        } else {
+            (def.count(), vec![(def.count(), true)])
+        };
+        let stored =
+            usize::try_from(stored).map_err(|_| format!("{what}: sample count too large"))?;
+        let values = decode_lead(chunk, Some(stored), coding, enc.order, &what, w)?;
+        raw.push(if ratio > 1 {
+            rebuild_bimodal(&values, &runs, ratio)
+        } else {
+            values.into_iter().map(f64::from).collect()
+        });
+    }
+
+    // Scale (and add the reference beat back) in a common integer unit of gcd(AVM5, AVM6) nV.
+    let avm6 = if enc.avm == 0 {
+        w.push("Section 6 amplitude multiplier is 0, taken as 1000 nV".to_owned());
+        1000
+    } else {
+        u64::from(enc.avm)
+    };
+    let subtraction = flags & 0x01 != 0;
+    let mut unit = avm6;
+    if subtraction {
+        let m = median.ok_or(
+            "Section 6 holds residuals after reference beat subtraction but there is no reference beat (Section 5)",
+        )?;
+        if u64::from(m.interval_us) != full_interval {
+            return Err(format!(
+                "reference beat subtraction with the reference beat at {} µs but the rhythm at {full_interval} µs",
+                m.interval_us
+            ));
+        }
+        let avm5 = if m.avm == 0 { 1000 } else { u64::from(m.avm) };
+        unit = gcd(avm6, avm5);
+        let (k6, k5) = ((avm6 / unit) as f64, (avm5 / unit) as f64);
+        let s4 = s4.cloned().unwrap_or_default();
+        let f = u64::from(s4.fiducial);
+        for ((def, lead), beat) in defs.iter().zip(raw.iter_mut()).zip(&m.leads) {
+            lead.iter_mut().for_each(|v| *v *= k6);
+            let blen = beat.len() as u64;
+            for q in s4.qrs.iter().filter(|q| q.kind == 0) {
+                // Rhythm sample t (1-based) gets beat sample f − fiducial + t − 1 (0-based).
+                let lo = q
+                    .start
+                    .max(def.start)
+                    .max((q.fiducial + 1).saturating_sub(f));
+                let hi = q
+                    .end
+                    .min(def.end)
+                    .min((q.fiducial + blen).saturating_sub(f));
+                if hi < lo || f + lo < q.fiducial + 1 {
+                    continue;
+                }
+                for t in lo..=hi {
+                    let (Some(r), Some(b)) = (
+                        usize::try_from(t - def.start)
+                            .ok()
+                            .and_then(|i| lead.get_mut(i)),
+                        usize::try_from(f + t - q.fiducial - 1)
+                            .ok()
+                            .and_then(|i| beat.get(i)),
+                    ) else {
+                        continue;
+                    };
+                    *r += f64::from(*b) * k5;
+                }
+            }
+        }
+    }
+    let scale = unit as f64 / 1000.0;
+
+    // One time axis for all leads.
+    let first = defs.iter().map(|d| d.start).min().unwrap_or(1);
+    let last = defs.iter().map(|d| d.end).max().unwrap_or(0);
+    let simultaneous = defs.iter().all(|d| d.start == first && d.end == last);
+    let span = last.saturating_sub(first) + 1;
+    if !simultaneous {
+        // Every Huffman code takes a bit: no real lead layout spans more than this.
+        if span > 8 * ratio * body.len() as u64 {
+            return Err(format!(
+                "Section 3 lead ranges span {span} samples, more than the file can hold"
+            ));
+        }
+        w.push(format!(
+            "leads not recorded simultaneously (Section 3): placed on one {span}-sample time axis, 0 µV outside each lead's range"
+        ));
+    }
+    let leads = defs
+        .iter()
+        .zip(raw)
+        .map(|(def, lead)| {
+            let samples_uv = if simultaneous {
+                lead.into_iter().map(|v| v * scale).collect()
+            } else {
+                let mut s = vec![0.0; span as usize];
+                let off = (def.start - first) as usize;
+                for (slot, v) in s.iter_mut().skip(off).zip(lead) {
+                    *slot = v * scale;
+                }
+                s
+            };
+            Lead {
+                name: lead_name(def.id),
+                samples_uv,
+            }
+        })
+        .collect();
+    Ok(Waveform {
+        sampling_rate_hz: 1_000_000.0 / full_interval as f64,
+        leads,
+    })
+}
+
+fn median_waveform(m: &Median, defs: &[LeadDef], w: &mut Vec<String>) -> Waveform {
+    let avm = if m.avm == 0 {
+        w.push("Section 5 amplitude multiplier is 0, taken as 1000 nV".to_owned());
+        1000.0
+    } else {
+        f64::from(m.avm)
+    };
+    let scale = avm / 1000.0;
+    Waveform {
+        sampling_rate_hz: 1_000_000.0 / f64::from(m.interval_us),
+        leads: defs
+            .iter()
+            .zip(&m.leads)
+            .map(|(d, l)| Lead {
+                name: lead_name(d.id),
+                samples_uv: l.iter().map(|&v| f64::from(v) * scale).collect(),
+            })
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections 7, 8, 10, 11
+
+fn given(v: u16) -> Option<u16> {
+    (v != NOT_GIVEN && v != 0xFFFF).then_some(v)
+}
+
+fn axis(v: i16) -> Option<f64> {
+    (v.unsigned_abs() != 999 && v != NOT_GIVEN as i16 && v != i16::MIN).then_some(f64::from(v))
+}
+
+fn section7(body: &[u8], ecg: &mut Ecg) {
+    let w = &mut ecg.warnings;
+    let (Some(nblocks), Some(nspikes), Some(rr), Some(_pp)) = (
+        u8_at(body, 0),
+        u8_at(body, 1),
+        u16_at(body, 2),
+        u16_at(body, 4),
+    ) else {
+        w.push("Section 7 is too short, ignored".to_owned());
+        return;
+    };
+    let m = &mut ecg.measurements;
+    if let Some(rr) = given(rr).filter(|&r| r > 0) {
+        m.rr_ms = Some(f64::from(rr));
+        m.heart_rate_bpm = Some(60000.0 / f64::from(rr));
+    }
+    let mut pos = 6;
+    if nblocks > 0 {
+        // The first block is the reference beat (type 0): boundaries in ms from its start.
+        let field = |i: usize| u16_at(body, pos + 2 * i).and_then(given);
+        if let (Some(p_on), Some(p_off), Some(q_on)) = (field(0), field(1), field(2))
+            && p_off > p_on
+            && q_on > p_on
+        {
+            m.pr_ms = Some(f64::from(q_on - p_on));
+        }
+        if let (Some(q_on), Some(q_off)) = (field(2), field(3))
+            && q_off > q_on
+        {
+            m.qrs_ms = Some(f64::from(q_off - q_on));
+        }
+        if let (Some(q_on), Some(t_off)) = (field(2), field(4))
+            && t_off > q_on
+        {
+            m.qt_ms = Some(f64::from(t_off - q_on));
+        }
+        m.p_axis_deg = i16_at(body, pos + 10).and_then(axis);
+        m.qrs_axis_deg = i16_at(body, pos + 12).and_then(axis);
+        m.t_axis_deg = i16_at(body, pos + 14).and_then(axis);
+    }
+    pos += 16 * usize::from(nblocks) + 10 * usize::from(nspikes);
+    if pos > body.len() {
+        w.push("Section 7 measurement blocks or pacemaker spikes are truncated".to_owned());
+        return;
+    }
+    // Optional: QRS types, then ventricular rate, atrial rate, QTc, QTc formula.
+    let Some(nqrs) = u16_at(body, pos) else {
+        return;
+    };
+    pos += 2 + usize::from(nqrs);
+    if let Some(vent) = u16_at(body, pos).and_then(given).filter(|&v| v > 0) {
+        m.heart_rate_bpm = Some(f64::from(vent));
+    }
+    if let Some(qtc) = u16_at(body, pos + 4).and_then(given).filter(|&v| v > 0) {
+        m.qtc_ms = Some(f64::from(qtc));
+    }
+}
+
+fn statements(body: &[u8], sid: u16, text: Text, out: &mut Vec<String>, w: &mut Vec<String>) {
+    let Some(count) = u8_at(body, 8) else {
+        w.push(format!("Section {sid} is too short, ignored"));
+        return;
+    };
+    let mut pos = 9;
+    for i in 0..count {
+        let Some(len) = u16_at(body, pos + 1) else {
+            w.push(format!(
+                "Section {sid} ends before statement {} of {count}",
+                i + 1
+            ));
+            return;
+        };
+        let Some(value) = body.get(pos + 3..pos + 3 + usize::from(len)) else {
+            w.push(format!(
+                "Section {sid} statement {} of {count} is truncated",
+                i + 1
+            ));
+            return;
+        };
+        pos += 3 + usize::from(len);
+        // Section 11 statements start with a statement type byte.
+        let value = if sid == 11 {
+            value.get(1..).unwrap_or_default()
+        } else {
+            value
+        };
+        let line = text.decode_all(value).join(" ");
+        if !line.is_empty() && !out.contains(&line) {
+            out.push(line);
+        }
+    }
+}
+
+/// Checks the per-lead measurement blocks of Section 10 (not kept in the model).
+fn section10(body: &[u8], w: &mut Vec<String>) {
+    let Some(n) = u16_at(body, 0) else {
+        w.push("Section 10 is too short, ignored".to_owned());
+        return;
+    };
+    // Block lengths exclude the 4-byte block header; some writers include it.
+    let walk = |with_header: bool| {
+        let mut pos = 4;
+        for _ in 0..n {
+            let (Some(_id), Some(len)) = (u16_at(body, pos), u16_at(body, pos + 2)) else {
+                return false;
+            };
+            let len = usize::from(len);
+            let data = if with_header {
+                len.checked_sub(4)
+            } else {
+                Some(len)
+            };
+            match data {
+                Some(d) if pos + 4 + d <= body.len() => pos += 4 + d,
+                _ => return false,
+            }
+        }
+        true
+    };
+    if !walk(false) && !walk(true) {
+        w.push(format!(
+            "Section 10 per-lead measurements ({n} leads) are truncated, ignored"
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
+    let sections = read_sections(data, &mut ecg.warnings)?;
+    // Protocol version: Section 0 header byte 10, else Section 1 tag 14.
+    let mut protocol = u8_at(data, 15).unwrap_or(0);
+    let mut text = Text::Latin1;
+    if let Some(s) = sections.get(&1) {
+        let (t, p) = section1(s, ecg);
+        text = t;
+        if protocol == 0 {
+            protocol = p;
+        }
+    }
+    let w = &mut ecg.warnings;
+    if !matches!(protocol, 0 | 10..=13 | 20..=30) {
+        w.push(format!(
+            "unknown SCP-ECG protocol version {protocol}, read as 2.x"
+        ));
+    }
+    for id in sections
+        .keys()
+        .filter(|&&id| id == 12 || id == 9 || id > 12)
+    {
+        w.push(match id {
+            12 => "Section 12 (long-term rhythm, SCP-ECG 3.0) is not supported, skipped".to_owned(),
+            9 => "Section 9 (manufacturer-specific) skipped".to_owned(),
+            _ => format!("manufacturer Section {id} skipped"),
+        });
+    }
+
+    let s3 = sections
+        .get(&3)
+        .ok_or("Section 3 (lead definitions) is missing")?;
+    let (defs, flags) = section3(s3, w)?;
+    let coding = match sections.get(&2) {
+        Some(s) => section2(s, w)?,
+        None => Coding::Raw,
+    };
+    let s4 = sections.get(&4).map(|s| section4(s, w));
+    let subtraction = flags & 0x01 != 0;
+
+    let median = match sections.get(&5) {
+        Some(s) => match section5(s, &defs, &coding, s4.as_ref(), w) {
+            Ok(m) => Some(m),
+            Err(e) if subtraction => {
+                return Err(format!(
+                    "{e} (the reference beat is needed: Section 6 holds residuals)"
+                ));
+            }
+            Err(e) => {
+                w.push(format!("{e}: reference beat skipped"));
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some(s) = sections.get(&6) {
+        ecg.rhythm = Some(section6(
+            s,
+            &defs,
+            flags,
+            &coding,
+            s4.as_ref(),
+            median.as_ref(),
+            protocol,
+            w,
+        )?);
+    } else if median.is_some() {
+        w.push("no rhythm data (Section 6), only the reference beat".to_owned());
+    } else {
+        return Err("no waveform: Sections 5 and 6 are both missing or unreadable".to_owned());
+    }
+    if let Some(m) = &median {
+        ecg.median = Some(median_waveform(m, &defs, w));
+    }
+
+    if let Some(s) = sections.get(&7) {
+        section7(s, ecg);
+    }
+    let w = &mut ecg.warnings;
+    for sid in [8u16, 11] {
+        if let Some(s) = sections.get(&sid) {
+            statements(s, sid, text, &mut ecg.statements, w);
+        }
+    }
+    if let Some(s) = sections.get(&10) {
+        section10(s, w);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_ccitt_check_value() {
+        // CRC-16/CCITT-FALSE check value.
+        assert_eq!(crc_ccitt(b"123456789"), 0x29B1);
+        assert_eq!(crc_ccitt(b""), 0xFFFF);
+    }
+
+    #[test]
+    fn default_huffman_table() {
+        // 0 | 100 | 101 | 1100 | 1111111101 (-8) | 1111111110 + 8 bits (-3) | 1111111111 + 16 bits (1000)
+        let bits = "0".to_owned()
+            + "100"
+            + "101"
+            + "1100"
+            + "1111111101"
+            + "1111111110"
+            + "11111101"
+            + "1111111111"
+            + "0000001111101000";
+        let mut bytes2 = vec![0u8; bits.len().div_ceil(8)];
+        for (i, c) in bits.chars().enumerate() {
+            if c == '1' {
+                bytes2[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        let (v, short) = huffman(&bytes2, Some(7), &[default_table()]).unwrap();
+        assert_eq!(v, vec![0, 1, -1, 2, -8, -3, 1000]);
+        assert!(!short);
+        // Asking for more than the data holds reports a short read.
+        let (v, short) = huffman(&bytes2, Some(20), &[default_table()]).unwrap();
+        assert!(short);
+        assert_eq!(&v[..7], &[0, 1, -1, 2, -8, -3, 1000]);
+    }
+
+    #[test]
+    fn custom_huffman_table_with_switch() {
+        // Table 1: "1" = 5, "0" = switch to table 2. Table 2: "1" = -7, "01" = value in 4 bits.
+        // Base codes are stored bit-reversed.
+        let mut s2 = vec![];
+        s2.extend(2u16.to_le_bytes());
+        s2.extend(2u16.to_le_bytes());
+        for (p, t, m, v, c) in [(1u8, 1u8, 1u8, 5i16, 1u32), (1, 1, 0, 2, 0)] {
+            s2.extend([p, t, m]);
+            s2.extend(v.to_le_bytes());
+            s2.extend(c.to_le_bytes());
+        }
+        s2.extend(2u16.to_le_bytes());
+        for (p, t, m, v, c) in [(1u8, 1u8, 1u8, -7i16, 1u32), (2, 6, 1, 0, 0b10)] {
+            s2.extend([p, t, m]);
+            s2.extend(v.to_le_bytes());
+            s2.extend(c.to_le_bytes());
+        }
+        let Coding::Huffman(tables) = section2(&s2, &mut vec![]).unwrap() else {
+            panic!()
+        };
+        // 1 | 0 (switch) | 1 | 01 1110 (-2)  -> 5, -7, -2
+        let bytes = [0b1010_1111, 0b0000_0000];
+        let (v, _) = huffman(&bytes, Some(3), &tables).unwrap();
+        assert_eq!(v, vec![5, -7, -2]);
+    }
+
+    #[test]
+    fn long_huffman_codes_use_the_bitwise_search() {
+        // "1" = 3 and a 17-bit code 0000000000000000 1 = 9 (stored bit-reversed).
+        let mut s2 = vec![];
+        s2.extend(1u16.to_le_bytes());
+        s2.extend(2u16.to_le_bytes());
+        for (p, t, v, c) in [(1u8, 1u8, 3i16, 1u32), (17, 17, 9, 1 << 16)] {
+            s2.extend([p, t, 1]);
+            s2.extend(v.to_le_bytes());
+            s2.extend(c.to_le_bytes());
+        }
+        let Coding::Huffman(tables) = section2(&s2, &mut vec![]).unwrap() else {
+            panic!()
+        };
+        assert!(tables[0].lut.is_empty());
+        // 1 | 00000000 00000000 1 | 1
+        let (v, short) = huffman(&[0b1000_0000, 0, 0b0110_0000], Some(3), &tables).unwrap();
+        assert_eq!((v, short), (vec![3, 9, 3], false));
+    }
+
+    #[test]
+    fn second_difference_undo() {
+        let x: Vec<i16> = vec![10, 12, 15, 15, 11, -4, 30000, -30000];
+        let mut d: Vec<i64> = vec![i64::from(x[0]), i64::from(x[1])];
+        for n in 2..x.len() {
+            d.push(i64::from(x[n]) - 2 * i64::from(x[n - 1]) + i64::from(x[n - 2]));
+        }
+        assert_eq!(undo_differences(&d, 2), x);
+        let d1: Vec<i64> = std::iter::once(i64::from(x[0]))
+            .chain(x.windows(2).map(|p| i64::from(p[1]) - i64::from(p[0])))
+            .collect();
+        assert_eq!(undo_differences(&d1, 1), x);
+        assert_eq!(
+            undo_differences(&d, 0),
+            d.iter().map(|&v| v as i16).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn bimodal_rebuild() {
+        let def = LeadDef {
+            start: 1,
+            end: 10,
+            id: 1,
+        };
+        // Samples 5..=6 protected, ratio 2: runs 4 (2 values), 2 (2 values), 4 (2 values).
+        let (stored, runs) = bimodal_runs(&def, &[(5, 6)], 2);
+        assert_eq!(stored, 6);
+        assert_eq!(runs, vec![(4, false), (2, true), (4, false)]);
+        let out = rebuild_bimodal(&[10, 20, 100, 200, 30, 30], &runs, 2);
+        assert_eq!(out.len(), 10);
+        assert_eq!(&out[4..6], &[100.0, 200.0]);
+        assert_eq!(out[0], 10.0);
+        assert_eq!(out[3], 20.0);
+        assert!((out[1] - 12.5).abs() < 1e-9 && (out[2] - 17.5).abs() < 1e-9);
+    }
+
+    /// A minimal SCP-ECG record from sections (id, body), with correct CRCs.
+    fn record(sections: &[(u16, Vec<u8>)], zero_based: bool) -> Vec<u8> {
+        let header = |id: u16, body: &[u8]| {
+            let mut s = vec![0, 0];
+            s.extend(id.to_le_bytes());
+            s.extend(((body.len() + HEADER) as u32).to_le_bytes());
+            s.extend([20, 20]);
+            s.extend(if id == 0 { *b"SCPECG" } else { [0; 6] });
+            s.extend(body);
+            let crc = crc_ccitt(&s[2..]);
+            s[..2].copy_from_slice(&crc.to_le_bytes());
+            s
+        };
+        let sec0_len = HEADER + 10 * (sections.len() + 1);
+        let mut pointers = vec![];
+        let mut at = 6 + sec0_len;
+        let mut rest = vec![];
+        let index = |off: usize| (if zero_based { off } else { off + 1 }) as u32;
+        pointers.extend(0u16.to_le_bytes());
+        pointers.extend((sec0_len as u32).to_le_bytes());
+        pointers.extend(index(6).to_le_bytes());
+        for (id, body) in sections {
+            let s = header(*id, body);
+            pointers.extend(id.to_le_bytes());
+            pointers.extend((s.len() as u32).to_le_bytes());
+            pointers.extend(index(at).to_le_bytes());
+            at += s.len();
+            rest.extend(s);
+        }
+        let mut file = vec![0, 0, 0, 0, 0, 0];
+        file.extend(header(0, &pointers));
+        file.extend(rest);
+        let len = file.len() as u32;
+        file[2..6].copy_from_slice(&len.to_le_bytes());
+        let crc = crc_ccitt(&file[2..]);
+        file[..2].copy_from_slice(&crc.to_le_bytes());
+        file
+    }
+
+    fn raw_section(avm: u16, interval: u16, order: u8, bimodal: u8, leads: &[Vec<i16>]) -> Vec<u8> {
+        let mut s = vec![];
+        s.extend(avm.to_le_bytes());
+        s.extend(interval.to_le_bytes());
+        s.extend([order, bimodal]);
+        for l in leads {
+            s.extend(((l.len() * 2) as u16).to_le_bytes());
+        }
+        for l in leads {
+            for v in l {
+                s.extend(v.to_le_bytes());
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn reference_beat_added_back_and_bimodal() {
+        // Two leads (I, II), samples 1..=12 at 500 Hz; reference beat of 4 samples, fiducial 2;
+        // one type-0 QRS at samples 5..=8 with fiducial 6; protected zone 5..=8; rhythm stored at
+        // 250 Hz outside it (ratio 2).
+        let mut s3 = vec![2u8, 0x01 | 0x04];
+        for id in [1u8, 2] {
+            s3.extend(1u32.to_le_bytes());
+            s3.extend(12u32.to_le_bytes());
+            s3.push(id);
+        }
+        let mut s4 = vec![];
+        s4.extend(8u16.to_le_bytes()); // 8 ms = 4 samples
+        s4.extend(2u16.to_le_bytes());
+        s4.extend(1u16.to_le_bytes());
+        s4.extend(0u16.to_le_bytes());
+        for v in [5u32, 6, 8, 5, 8] {
+            s4.extend(v.to_le_bytes());
+        }
+        let s5 = raw_section(5000, 2000, 0, 0, &[vec![1, 2, 3, 4], vec![-1, -2, -3, -4]]);
+        // Stored: 2 decimated, 4 protected, 2 decimated.
+        let s6 = raw_section(
+            2500,
+            4000,
+            0,
+            1,
+            &[
+                vec![0, 0, 10, 10, 10, 10, 0, 0],
+                vec![4, 4, 0, 0, 0, 0, 4, 4],
+            ],
+        );
+        let file = record(&[(3, s3), (4, s4), (5, s5), (6, s6)], true);
+        let ecg = read(&file).unwrap();
+        assert!(
+            ecg.warnings
+                .iter()
+                .any(|w| w.contains("0-based byte offsets")),
+            "{:?}",
+            ecg.warnings
+        );
+        let r = ecg.rhythm.unwrap();
+        assert_eq!(r.sampling_rate_hz, 500.0);
+        let i = &r.lead("I").unwrap().samples_uv;
+        assert_eq!(i.len(), 12);
+        // Sample 5 gets beat sample 2 - 6 + 5 - 1 = 0 → 10 × 2.5 µV + 1 × 5 µV.
+        assert_eq!(&i[4..8], &[30.0, 35.0, 40.0, 45.0]);
+        assert_eq!(i[0], 0.0);
+        let ii = &r.lead("II").unwrap().samples_uv;
+        assert_eq!(&ii[4..8], &[-5.0, -10.0, -15.0, -20.0]);
+        assert_eq!(ii[0], 10.0);
+        let m = ecg.median.unwrap();
+        assert_eq!(m.lead("I").unwrap().samples_uv, vec![5.0, 10.0, 15.0, 20.0]);
+    }
+
+    #[test]
+    fn section1_tags() {
+        let mut s1 = vec![];
+        let mut tag = |t: u8, v: &[u8]| {
+            s1.push(t);
+            s1.extend((v.len() as u16).to_le_bytes());
+            s1.extend(v);
+        };
+        tag(2, b"PID-1\0");
+        tag(0, b"Doe\0");
+        tag(8, &[2]);
+        tag(4, &[40, 0, 1]);
+        tag(25, &[0xD2, 0x07, 3, 4]);
+        tag(26, &[5, 6, 7]);
+        tag(27, &[5, 0]);
+        tag(28, &[150, 0]);
+        tag(29, &[2]);
+        tag(16, b"Hospital\0");
+        tag(255, &[]);
+        let s3 = vec![1u8, 4, 1, 0, 0, 0, 2, 0, 0, 0, 1];
+        let s6 = raw_section(1000, 2000, 1, 0, &[vec![3, 1]]);
+        let ecg = read(&record(&[(1, s1), (3, s3), (6, s6)], false)).unwrap();
+        assert!(ecg.warnings.is_empty(), "{:?}", ecg.warnings);
+        assert_eq!(ecg.patient.id.as_deref(), Some("PID-1"));
+        assert_eq!(ecg.patient.family_name.as_deref(), Some("Doe"));
+        assert_eq!(ecg.patient.sex, Some(Sex::Female));
+        assert_eq!(ecg.patient.age_years, Some(40.0));
+        assert_eq!(ecg.acquired.unwrap().to_string(), "2002-03-04 05:06:07");
+        assert_eq!(ecg.filters.highpass_hz, Some(0.05));
+        assert_eq!(ecg.filters.lowpass_hz, Some(150.0));
+        assert_eq!(ecg.filters.notch_hz, Some(50.0));
+        assert_eq!(ecg.institution.as_deref(), Some("Hospital"));
+        assert_eq!(ecg.rhythm.unwrap().leads[0].samples_uv, vec![3.0, 4.0]);
+    }
+}

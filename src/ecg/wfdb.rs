@@ -1,0 +1,642 @@
+//! WFDB (PhysioNet) record reader: a `.hea` header and its signal files.
+//!
+//! Header: the record line (`name nsig [fs [nsamp [base-time [base-date]]]]`) and one line per
+//! signal (`file format[xspf][:skew][+offset] gain[(baseline)][/units] adc-resolution adc-zero
+//! init-value checksum block-size description`); `#` comments with `Age:`, `Sex:` and `Dx:`
+//! (PhysioNet/CinC Challenge style) become the patient's age and sex and `Dx <code>` statements.
+//!
+//! Signals: `.dat` files in formats 16, 61, 80, 160, 212, 24 and 32 (signals sharing a file are
+//! interleaved frame by frame), or a MATLAB v4 `.mat` file (the Challenge layout: one `val`
+//! matrix, signals × samples, any numeric class). µV = (adc − baseline) / gain × µV per unit.
+//! Multi-segment records, more than one sample per frame and the difference format 8 are
+//! refused with a clear error.
+
+use std::path::Path;
+
+use chrono::{NaiveDate, NaiveTime};
+
+use super::{Ecg, EcgError, Format, Lead, Sex, Waveform, leads};
+
+/// Read a WFDB record from its header file path (`.hea`); signals from format 16 or 212 `.dat`
+/// files (also 61, 80, 160, 24, 32) or a MATLAB v4 `.mat` next to it.
+pub fn read(header: &Path) -> Result<Ecg, EcgError> {
+    let bytes = std::fs::read(header).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot read WFDB header {}: {e}", header.display()),
+        )
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let hdr = parse_header(&text)?;
+    let dir = header.parent().unwrap_or_else(|| Path::new("."));
+    let mut ecg = Ecg::new(Format::Wfdb);
+    read_comments(&hdr.comments, &mut ecg);
+    if let (Some(d), Some(t)) = (hdr.base_date, hdr.base_time) {
+        ecg.acquired = Some(d.and_time(t));
+    }
+
+    // Signals sharing a file, in order of first appearance.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, s) in hdr.signals.iter().enumerate() {
+        match groups.iter_mut().find(|(f, _)| *f == s.file) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((s.file.clone(), vec![i])),
+        }
+    }
+    let mut adc: Vec<Vec<f64>> = vec![Vec::new(); hdr.signals.len()];
+    let mut nsamp = hdr.nsamp;
+    for (file, members) in &groups {
+        let first = members
+            .first()
+            .and_then(|&i| hdr.signals.get(i))
+            .ok_or_else(|| bad("empty signal group"))?;
+        if members
+            .iter()
+            .any(|&i| hdr.signals.get(i).is_some_and(|s| s.fmt != first.fmt))
+        {
+            return Err(bad(format!("signals in {file} use different formats")));
+        }
+        if members
+            .iter()
+            .any(|&i| hdr.signals.get(i).is_some_and(|s| s.skew != 0))
+        {
+            ecg.warnings
+                .push(format!("skew of the signals in {file} ignored"));
+        }
+        let stream = read_stream(dir, file, first, members.len())?;
+        let width = members.len();
+        let frames = stream.len() / width;
+        let n = match nsamp {
+            Some(n) if n > 0 => n,
+            _ => frames,
+        };
+        if frames < n {
+            return Err(bad(format!(
+                "signal file {file} holds {frames} samples per signal, the header declares {n}"
+            )));
+        }
+        nsamp = Some(n);
+        for (k, &i) in members.iter().enumerate() {
+            let col: Vec<f64> = stream
+                .iter()
+                .skip(k)
+                .step_by(width)
+                .take(n)
+                .copied()
+                .collect();
+            if let Some(slot) = adc.get_mut(i) {
+                *slot = col;
+            }
+        }
+    }
+
+    let n = nsamp.unwrap_or(0);
+    if n == 0 {
+        return Err(bad("the record holds no samples"));
+    }
+    let mut out = Vec::with_capacity(hdr.signals.len());
+    for (i, (s, values)) in hdr.signals.iter().zip(adc).enumerate() {
+        let name = if s.description.is_empty() {
+            format!("Ch{i}")
+        } else {
+            leads::canonical_name(&s.description)
+        };
+        if let Some(sum) = s.checksum
+            && values.iter().all(|v| v.fract() == 0.0)
+        {
+            let total = values
+                .iter()
+                .fold(0i64, |acc, v| acc.wrapping_add(*v as i64));
+            if (total - sum) & 0xFFFF != 0 {
+                ecg.warnings.push(format!(
+                    "checksum mismatch in signal {name} (header {sum}, data {})",
+                    total as i16
+                ));
+            }
+        }
+        if let Some(invalid) = invalid_sample(s.fmt) {
+            let count = values.iter().filter(|v| **v == invalid).count();
+            if count > 0 {
+                ecg.warnings.push(format!(
+                    "signal {name}: {count} invalid-sample markers ({invalid}) kept as values"
+                ));
+            }
+        }
+        let gain = if s.gain == 0.0 {
+            ecg.warnings.push(format!(
+                "signal {name} has no ADC gain; the WFDB default 200 per unit is used"
+            ));
+            200.0
+        } else {
+            s.gain
+        };
+        let per_unit = match s.units.as_str() {
+            "mV" => 1000.0,
+            "uV" | "\u{b5}V" | "\u{3bc}V" => 1.0,
+            "V" => 1e6,
+            "nV" => 1e-3,
+            other => {
+                ecg.warnings.push(format!(
+                    "signal {name} is in {other:?}, not a voltage; taken as mV"
+                ));
+                1000.0
+            }
+        };
+        let baseline = s.baseline as f64;
+        let samples_uv = values
+            .iter()
+            .map(|v| (v - baseline) / gain * per_unit)
+            .collect();
+        out.push(Lead { name, samples_uv });
+    }
+    ecg.rhythm = Some(Waveform {
+        sampling_rate_hz: hdr.fs,
+        leads: out,
+    });
+    Ok(ecg)
+}
+
+fn bad(reason: impl Into<String>) -> EcgError {
+    EcgError::malformed(Format::Wfdb, reason)
+}
+
+struct Signal {
+    file: String,
+    fmt: u32,
+    skew: i64,
+    offset: u64,
+    gain: f64,
+    baseline: i64,
+    units: String,
+    checksum: Option<i64>,
+    description: String,
+}
+
+struct Header {
+    fs: f64,
+    nsamp: Option<usize>,
+    base_time: Option<NaiveTime>,
+    base_date: Option<NaiveDate>,
+    signals: Vec<Signal>,
+    comments: Vec<String>,
+}
+
+fn parse_header(text: &str) -> Result<Header, EcgError> {
+    let mut lines = Vec::new();
+    let mut comments = Vec::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        if let Some(c) = line.strip_prefix('#') {
+            comments.push(c.trim().to_owned());
+        } else if !line.is_empty() {
+            // A comment may also follow the fields of a line.
+            let body = line.split('#').next().unwrap_or("").trim();
+            if !body.is_empty() {
+                lines.push(body);
+            }
+        }
+    }
+    let Some(record) = lines.first() else {
+        return Err(bad("header has no record line"));
+    };
+    let tok: Vec<&str> = record.split_whitespace().collect();
+    let name = tok.first().copied().unwrap_or("");
+    if name.contains('/') {
+        return Err(bad("multi-segment records are not supported"));
+    }
+    let nsig: usize = tok
+        .get(1)
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| bad(format!("record line {record:?} has no signal count")))?;
+    if nsig == 0 {
+        return Err(bad("the record has no signals"));
+    }
+    if nsig > 4096 {
+        return Err(bad(format!("implausible signal count {nsig}")));
+    }
+    let fs = match tok.get(2) {
+        None => 250.0,
+        Some(t) => {
+            let f = t.split(['/', '(']).next().unwrap_or("");
+            f.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite() && *f > 0.0)
+                .ok_or_else(|| bad(format!("invalid sampling frequency {t:?}")))?
+        }
+    };
+    let nsamp = match tok.get(3) {
+        None => None,
+        Some(t) => Some(
+            t.parse::<usize>()
+                .map_err(|_| bad(format!("invalid number of samples {t:?}")))?,
+        ),
+    };
+    let base_time = tok.get(4).and_then(|t| parse_time(t));
+    let base_date = tok
+        .get(5)
+        .and_then(|t| NaiveDate::parse_from_str(t, "%d/%m/%Y").ok());
+
+    let body = lines.get(1..).unwrap_or_default();
+    if body.len() < nsig {
+        return Err(bad(format!(
+            "{nsig} signals declared, {} signal lines found",
+            body.len()
+        )));
+    }
+    let mut signals = Vec::with_capacity(nsig);
+    for line in body.iter().take(nsig) {
+        signals.push(parse_signal(line)?);
+    }
+    Ok(Header {
+        fs,
+        nsamp,
+        base_time,
+        base_date,
+        signals,
+        comments,
+    })
+}
+
+fn parse_time(t: &str) -> Option<NaiveTime> {
+    let parts: Vec<&str> = t.split(':').collect();
+    let (h, m, s) = match parts.as_slice() {
+        [h, m, s] => (h.parse().ok()?, m.parse().ok()?, *s),
+        [m, s] => (0, m.parse().ok()?, *s),
+        _ => return None,
+    };
+    let secs: f64 = s
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v < 61.0)?;
+    let whole = secs.trunc() as u32;
+    let nanos = ((secs - secs.trunc()) * 1e9).round().min(999_999_999.0) as u32;
+    NaiveTime::from_hms_nano_opt(h, m, whole, nanos)
+}
+
+fn parse_signal(line: &str) -> Result<Signal, EcgError> {
+    let tok: Vec<&str> = line.split_whitespace().collect();
+    let (Some(file), Some(fmt_field)) = (tok.first(), tok.get(1)) else {
+        return Err(bad(format!("signal line too short: {line:?}")));
+    };
+    let invalid =
+        |what: &str, t: &str| bad(format!("invalid {what} {t:?} in signal line {line:?}"));
+    // format[xspf][:skew][+offset]
+    let (rest, offset) = match fmt_field.split_once('+') {
+        Some((a, o)) => (
+            a,
+            o.parse::<u64>()
+                .map_err(|_| invalid("byte offset", fmt_field))?,
+        ),
+        None => (*fmt_field, 0),
+    };
+    let (rest, skew) = match rest.split_once(':') {
+        Some((a, s)) => (a, s.parse::<i64>().map_err(|_| invalid("skew", fmt_field))?),
+        None => (rest, 0),
+    };
+    let (fmt, spf) = match rest.split_once('x') {
+        Some((f, n)) => (
+            f,
+            n.parse::<u32>()
+                .map_err(|_| invalid("samples per frame", fmt_field))?,
+        ),
+        None => (rest, 1),
+    };
+    let fmt = fmt
+        .parse::<u32>()
+        .map_err(|_| invalid("format", fmt_field))?;
+    if spf != 1 {
+        return Err(bad(format!(
+            "{spf} samples per frame (signal line {line:?}) are not supported"
+        )));
+    }
+    // gain[(baseline)][/units]
+    let mut gain = 0.0;
+    let mut baseline = None;
+    let mut units = "mV".to_owned();
+    if let Some(g) = tok.get(2) {
+        let (g, u) = match g.split_once('/') {
+            Some((g, u)) => (g, Some(u)),
+            None => (*g, None),
+        };
+        let (g, b) = match g.split_once('(') {
+            Some((g, b)) => (g, Some(b.trim_end_matches(')'))),
+            None => (g, None),
+        };
+        gain = g
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| invalid("ADC gain", g))?;
+        if let Some(b) = b {
+            baseline = Some(b.parse::<i64>().map_err(|_| invalid("baseline", b))?);
+        }
+        if let Some(u) = u {
+            units = u.to_owned();
+        }
+    }
+    let int = |i: usize, what: &str| -> Result<Option<i64>, EcgError> {
+        tok.get(i)
+            .map(|t| t.parse::<i64>().map_err(|_| invalid(what, t)))
+            .transpose()
+    };
+    let _adc_res = int(3, "ADC resolution")?;
+    let adc_zero = int(4, "ADC zero")?.unwrap_or(0);
+    let _init = int(5, "initial value")?;
+    let checksum = int(6, "checksum")?;
+    let _block = int(7, "block size")?;
+    let description = tok.get(8..).map(|d| d.join(" ")).unwrap_or_default();
+    Ok(Signal {
+        file: (*file).to_owned(),
+        fmt,
+        skew,
+        offset,
+        gain,
+        baseline: baseline.unwrap_or(adc_zero),
+        units,
+        checksum,
+        description,
+    })
+}
+
+/// The value WFDB uses to mark an invalid sample in a format.
+fn invalid_sample(fmt: u32) -> Option<f64> {
+    match fmt {
+        16 | 61 | 160 => Some(-32768.0),
+        212 => Some(-2048.0),
+        80 => Some(-128.0),
+        24 => Some(-8388608.0),
+        32 => Some(-2147483648.0),
+        _ => None,
+    }
+}
+
+/// All samples of a signal file, frame-interleaved (`width` signals per frame).
+fn read_stream(dir: &Path, file: &str, sig: &Signal, width: usize) -> Result<Vec<f64>, EcgError> {
+    if file == "~" {
+        return Err(bad("null signal files (~) are not supported"));
+    }
+    let rel = Path::new(file);
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(bad(format!(
+            "signal file name {file:?} must be relative to the header"
+        )));
+    }
+    let path = dir.join(rel);
+    let data = std::fs::read(&path)
+        .map_err(|e| bad(format!("cannot read signal file {}: {e}", path.display())))?;
+    if file.to_ascii_lowercase().ends_with(".mat") {
+        return read_mat(&data, file, width);
+    }
+    let offset = usize::try_from(sig.offset).unwrap_or(usize::MAX);
+    let body = data.get(offset..).ok_or_else(|| {
+        bad(format!(
+            "byte offset {} is past the end of {file}",
+            sig.offset
+        ))
+    })?;
+    decode(body, sig.fmt).ok_or_else(|| {
+        bad(format!(
+            "signal format {} is not supported (supported: 16, 61, 80, 160, 212, 24, 32)",
+            sig.fmt
+        ))
+    })
+}
+
+/// Fixed-size little pieces of `b` converted by `f` (a trailing partial piece is dropped).
+fn each<const N: usize>(b: &[u8], f: impl Fn([u8; N]) -> f64) -> Vec<f64> {
+    b.as_chunks::<N>().0.iter().map(|c| f(*c)).collect()
+}
+
+/// Decode a byte stream of a WFDB storage format into stored sample values.
+fn decode(b: &[u8], fmt: u32) -> Option<Vec<f64>> {
+    Some(match fmt {
+        16 => each(b, |c| f64::from(i16::from_le_bytes(c))),
+        61 => each(b, |c| f64::from(i16::from_be_bytes(c))),
+        160 => each(b, |c| f64::from(u16::from_le_bytes(c)) - 32768.0),
+        80 => b.iter().map(|&v| f64::from(v) - 128.0).collect(),
+        24 => each(b, |[x, y, z]: [u8; 3]| {
+            f64::from(i32::from_le_bytes([0, x, y, z]) >> 8)
+        }),
+        32 => each(b, |c| f64::from(i32::from_le_bytes(c))),
+        212 => {
+            let twelve = |v: u16| f64::from(((v << 4) as i16) >> 4);
+            let (triples, rest) = b.as_chunks::<3>();
+            let mut out = Vec::with_capacity(triples.len() * 2 + 1);
+            for &[b0, b1, b2] in triples {
+                let (b0, b1, b2) = (u16::from(b0), u16::from(b1), u16::from(b2));
+                out.push(twelve(b0 | ((b1 & 0x0F) << 8)));
+                out.push(twelve(b2 | ((b1 & 0xF0) << 4)));
+            }
+            // A trailing pair of bytes holds one more sample.
+            if let [b0, b1, ..] = rest {
+                out.push(twelve(u16::from(*b0) | ((u16::from(*b1) & 0x0F) << 8)));
+            }
+            out
+        }
+        _ => return None,
+    })
+}
+
+/// The first matrix of a MATLAB v4 file, frame-interleaved for `width` signals: the matrix is
+/// `width` × samples (the WFDB/Challenge layout, each column a frame) or samples × `width`.
+fn read_mat(data: &[u8], file: &str, width: usize) -> Result<Vec<f64>, EcgError> {
+    let word = |i: usize, be: bool| -> Option<i64> {
+        let b: [u8; 4] = data.get(i * 4..i * 4 + 4)?.try_into().ok()?;
+        Some(i64::from(if be {
+            i32::from_be_bytes(b)
+        } else {
+            i32::from_le_bytes(b)
+        }))
+    };
+    let trunc = || bad(format!("{file} is too short for a MATLAB v4 matrix"));
+    let le_type = word(0, false).ok_or_else(trunc)?;
+    let be = !(0..1000).contains(&le_type);
+    let ty = word(0, be).ok_or_else(trunc)?;
+    if !(0..2000).contains(&ty) || (ty / 1000 == 1) != be {
+        return Err(bad(format!(
+            "{file} is not a MATLAB v4 file (type {le_type}); MATLAB v5/v7 files are not supported"
+        )));
+    }
+    let (o, p, t) = ((ty / 100) % 10, (ty / 10) % 10, ty % 10);
+    if o != 0 || t != 0 {
+        return Err(bad(format!(
+            "{file}: MATLAB matrix type {ty} is not a full numeric matrix"
+        )));
+    }
+    let fields: Vec<i64> = (1..5)
+        .map(|i| word(i, be))
+        .collect::<Option<_>>()
+        .ok_or_else(trunc)?;
+    let [mrows, ncols, imagf, namlen] = fields.as_slice() else {
+        return Err(trunc());
+    };
+    let dim =
+        |v: i64| usize::try_from(v).map_err(|_| bad(format!("{file}: invalid MATLAB header")));
+    let (mrows, ncols, namlen) = (dim(*mrows)?, dim(*ncols)?, dim(*namlen)?);
+    if *imagf != 0 {
+        return Err(bad(format!("{file}: complex MATLAB matrix")));
+    }
+    let size = match p {
+        0 => 8,
+        1 | 2 => 4,
+        3 | 4 => 2,
+        5 => 1,
+        _ => return Err(bad(format!("{file}: MATLAB precision {p} not supported"))),
+    };
+    let start = 20usize.checked_add(namlen).ok_or_else(trunc)?;
+    let count = mrows.checked_mul(ncols).ok_or_else(trunc)?;
+    let end = count
+        .checked_mul(size)
+        .and_then(|n| n.checked_add(start))
+        .ok_or_else(trunc)?;
+    let body = data.get(start..end).ok_or_else(|| {
+        bad(format!(
+            "{file} is truncated: the {mrows}x{ncols} matrix needs {end} bytes, the file has {}",
+            data.len()
+        ))
+    })?;
+    let values: Vec<f64> = match (p, be) {
+        (0, false) => each(body, f64::from_le_bytes),
+        (0, true) => each(body, f64::from_be_bytes),
+        (1, false) => each(body, |c| f64::from(f32::from_le_bytes(c))),
+        (1, true) => each(body, |c| f64::from(f32::from_be_bytes(c))),
+        (2, false) => each(body, |c| f64::from(i32::from_le_bytes(c))),
+        (2, true) => each(body, |c| f64::from(i32::from_be_bytes(c))),
+        (3, false) => each(body, |c| f64::from(i16::from_le_bytes(c))),
+        (3, true) => each(body, |c| f64::from(i16::from_be_bytes(c))),
+        (4, false) => each(body, |c| f64::from(u16::from_le_bytes(c))),
+        (4, true) => each(body, |c| f64::from(u16::from_be_bytes(c))),
+        _ => body.iter().map(|&v| f64::from(v)).collect(),
+    };
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(bad(format!("{file}: the matrix holds non-finite values")));
+    }
+    if mrows == width {
+        // Column-major signals x samples: already one frame per column.
+        Ok(values)
+    } else if ncols == width {
+        // Samples x signals: element (sample f, signal k) is at k * mrows + f.
+        let mut out = Vec::with_capacity(values.len());
+        for f in 0..mrows {
+            for k in 0..ncols {
+                out.push(values.get(k * mrows + f).copied().unwrap_or(0.0));
+            }
+        }
+        Ok(out)
+    } else {
+        Err(bad(format!(
+            "{file}: the matrix is {mrows}x{ncols}, the header has {width} signals in it"
+        )))
+    }
+}
+
+fn read_comments(comments: &[String], ecg: &mut Ecg) {
+    for (i, c) in comments.iter().enumerate() {
+        let Some((key, value)) = c.split_once(':') else {
+            // MIT-BIH style first comment: "69 M 1085 1629 x1".
+            if i == 0 {
+                let mut t = c.split_whitespace();
+                if let (Some(age), Some(sex @ ("M" | "F"))) = (t.next(), t.next()) {
+                    ecg.patient.age_years = age
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|a| a.is_finite() && *a >= 0.0);
+                    ecg.patient.sex = Some(if sex == "M" { Sex::Male } else { Sex::Female });
+                }
+            }
+            continue;
+        };
+        let value = value.trim();
+        match key.trim().to_ascii_lowercase().as_str() {
+            "age" => {
+                ecg.patient.age_years = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|a| a.is_finite() && *a >= 0.0)
+            }
+            "sex" | "gender" => {
+                ecg.patient.sex = match value.to_ascii_lowercase().as_str() {
+                    "m" | "male" => Some(Sex::Male),
+                    "f" | "female" => Some(Sex::Female),
+                    "" | "unknown" | "nan" | "?" => None,
+                    _ => Some(Sex::Other),
+                }
+            }
+            "dx" => ecg.statements.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(|d| format!("Dx {d}")),
+            ),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_212_packs_two_samples_in_three_bytes() {
+        // 0x123 and -1 (0xFFF): b0 = 0x23, b1 = (0xF << 4) | 0x1, b2 = 0xFF.
+        assert_eq!(
+            decode(&[0x23, 0xF1, 0xFF, 0x00, 0x08], 212),
+            Some(vec![291.0, -1.0, -2048.0])
+        );
+        assert_eq!(
+            decode(&[0x00, 0x80, 0xFF, 0x7F], 16),
+            Some(vec![-32768.0, 32767.0])
+        );
+        assert_eq!(decode(&[0x00, 0x80], 80), Some(vec![-128.0, 0.0]));
+        assert_eq!(decode(&[0xFF, 0xFF, 0xFF], 24), Some(vec![-1.0]));
+        assert!(decode(&[1, 2], 8).is_none());
+    }
+
+    #[test]
+    fn header_fields() {
+        let h = parse_header("r1 2 360 10 12:30:05 02/03/2001\nr1.dat 212 200(1024)/mV 11 1024 995 -22131 0 MLII\nr1.dat 212+0 0 11 0 0 0 0 V 5\n# 69 M\n")
+            .expect("header");
+        assert_eq!((h.fs, h.nsamp), (360.0, Some(10)));
+        assert_eq!(h.signals[0].baseline, 1024);
+        assert_eq!(h.signals[1].description, "V 5");
+        assert_eq!(
+            h.base_date
+                .and_then(|d| h.base_time.map(|t| d.and_time(t).to_string()))
+                .as_deref(),
+            Some("2001-03-02 12:30:05")
+        );
+        assert!(parse_header("r/2 2 360").is_err());
+        assert!(parse_header("r 2 360\nr.dat 16").is_err());
+        assert!(parse_header("").is_err());
+    }
+
+    #[test]
+    fn mat_v4_both_orientations() {
+        // int16 (type 30), 2x3 column-major: frames (1,2) (3,4) (5,6).
+        let mut m = Vec::new();
+        for v in [30i32, 2, 3, 0, 2] {
+            m.extend_from_slice(&v.to_le_bytes());
+        }
+        m.extend_from_slice(b"v\0");
+        for v in [1i16, 2, 3, 4, 5, 6] {
+            m.extend_from_slice(&v.to_le_bytes());
+        }
+        assert_eq!(
+            read_mat(&m, "x.mat", 2).ok(),
+            Some(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        );
+        // Seen as 3 signals x 2 samples it is samples x signals transposed.
+        assert_eq!(
+            read_mat(&m, "x.mat", 3).ok(),
+            Some(vec![1.0, 3.0, 5.0, 2.0, 4.0, 6.0])
+        );
+        assert!(read_mat(&m, "x.mat", 4).is_err());
+        assert!(read_mat(m.get(..25).unwrap_or_default(), "x.mat", 2).is_err());
+    }
+}
