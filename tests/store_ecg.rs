@@ -486,3 +486,44 @@ fn kill_9_mid_batch_loses_nothing_and_stores_once() {
         "each ECG stored exactly once"
     );
 }
+
+#[test]
+fn watch_mode_picks_up_files_as_they_arrive() {
+    let pacs = Pacs::start();
+    let root = tempfile::tempdir().unwrap();
+    let (inbox, archive) = (root.path().join("in"), root.path().join("done"));
+    std::fs::create_dir_all(&inbox).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("dicomkit");
+    let mut child = Command::new(&bin)
+        .args([
+            "store-ecg",
+            "-q",
+            "--format",
+            "ndjson",
+            "--pacs",
+            &pacs.orthanc.addr(),
+            "--settle",
+            "0.2",
+            "--watch",
+            "0.2",
+            "--import-dir",
+        ])
+        .arg(&inbox)
+        .arg("--archive-dir")
+        .arg(&archive)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A file arriving after the start is stored and archived by a later poll.
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::copy(sample("hl7-aecg/Example.xml"), inbox.join("late.xml")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !archive.join("late.xml").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let archived = archive.join("late.xml").exists();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(archived, "the watcher archived the file that arrived");
+    assert!(!inbox.join("late.xml").exists());
+}

@@ -502,8 +502,10 @@ fn run_folder(
         .clone()
         .unwrap_or_else(|| dir.join(import::JOURNAL_NAME));
     let mut journal = Journal::open(&journal_path).map_err(|e| Error::BadInput(e.to_string()))?;
-    let mut out = ctx.rows(&COLUMNS);
     loop {
+        // One writer per pass, so that a long-running watcher prints (and frees) each pass's
+        // rows as it ends; --format ndjson suits services best.
+        let mut out = ctx.rows(&COLUMNS);
         let outcome = folder_pass(
             ctx,
             args,
@@ -516,13 +518,10 @@ fn run_folder(
             out.as_mut(),
         );
         sender.close(ctx);
+        out.finish()?;
         match (outcome, poll) {
-            (Err(e), None) => {
-                out.finish()?;
-                return Err(e);
-            }
+            (Err(e), None) => return Err(e),
             (Ok(counts), None) => {
-                out.finish()?;
                 return finish(counts.0, counts.1, counts.2, None).or_else(|e| {
                     if matches!(e, Error::NoMatch(_)) {
                         Ok(())
