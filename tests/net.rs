@@ -770,3 +770,65 @@ fn invalid_input_exits_2_without_connecting() {
         "no connection may be attempted for invalid input"
     );
 }
+
+/// A peer that accepts the association, then never answers: the DIMSE timeout fires, and
+/// dicomkit aborts the association as service user (A-ABORT source 0), which the peer sees.
+#[test]
+fn a_peer_that_goes_silent_after_association_times_out_and_is_aborted() {
+    use dicom_ul::pdu::AbortRQSource;
+    use dicom_ul::{Pdu, ServerAssociationOptions};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (socket, _) = listener.accept().unwrap();
+        let mut assoc = ServerAssociationOptions::new()
+            .accept_any()
+            .ae_title("MUTE")
+            .promiscuous(true)
+            .establish(socket)
+            .unwrap();
+        // Read the C-FIND request, answer nothing; report what arrives next.
+        socket_wait(&mut assoc)
+    });
+    fn socket_wait(
+        assoc: &mut dicom_ul::ServerAssociation<std::net::TcpStream>,
+    ) -> Option<AbortRQSource> {
+        use dicom_ul::association::SyncAssociation;
+        let _ = assoc
+            .inner_stream()
+            .set_read_timeout(Some(Duration::from_secs(10)));
+        loop {
+            match SyncAssociation::receive(assoc) {
+                Ok(Pdu::AbortRQ { source }) => return Some(source),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+    let start = Instant::now();
+    dicomkit()
+        .args([
+            "find",
+            "--pacs",
+            &format!("MUTE@127.0.0.1:{port}"),
+            "--patient-id",
+            "X",
+            "--dimse-timeout",
+            "1",
+        ])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(
+            "no answer within 1 s while waiting for a C-FIND response",
+        ));
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+    assert_eq!(
+        server.join().unwrap(),
+        Some(AbortRQSource::ServiceUser),
+        "A-ABORT as service user"
+    );
+}
