@@ -47,3 +47,9 @@ dk find --patient-id 'DK*' --allow-wildcards
 dk find --patient-id DK0001 --modality CT --max-results 1 --format csv -k StudyID
 dk move --patient-id DK0002 --to-dir "$work/incoming" --port "$self_port"
 dk dump --fields PatientName,Modality,SOPInstanceUID "$work/incoming"
+
+echo
+echo "== store-ecg: a synthetic HL7 aECG converted to a DICOM 12-lead ECG (validated by re-reading), then stored in the PACS"
+dk store-ecg --dry-run --out "$work/ecg" testdata/ecg_synthetic.xml
+dk store-ecg testdata/ecg_synthetic.xml
+dk find --patient-id ECG001 -k StudyDescription

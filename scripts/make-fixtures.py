@@ -100,3 +100,60 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def ecg_fixture():
+    """A synthetic 12-lead ECG (72 bpm Gaussian P-QRS-T beats, 250 Hz, 5 s) as HL7 aECG XML."""
+    import math
+    rate, seconds, bpm = 250, 5, 72
+    n = rate * seconds
+    # amplitude (µV) of P, Q, R, S, T per lead, roughly physiological shapes
+    leads = {
+        "I": (80, -40, 700, -100, 200), "II": (120, -60, 1100, -150, 300), "III": (40, -20, 400, -50, 100),
+        "AVR": (-100, 50, -900, 120, -250), "AVL": (20, -10, 150, -25, 50), "AVF": (80, -40, 750, -100, 200),
+        "V1": (60, 0, 300, -900, -100), "V2": (80, 0, 600, -1200, 300), "V3": (80, -50, 900, -800, 400),
+        "V4": (80, -80, 1400, -400, 450), "V5": (80, -80, 1300, -200, 350), "V6": (80, -60, 1000, -100, 250),
+    }
+    beat = 60.0 / bpm
+    def value(amps, t):
+        tb = t % beat
+        waves = [(0.16, 0.025), (0.23, 0.010), (0.25, 0.012), (0.27, 0.010), (0.50, 0.040)]
+        return sum(a * math.exp(-((tb - c) ** 2) / (2 * w * w)) for a, (c, w) in zip(amps, waves))
+    seqs = []
+    for name, amps in leads.items():
+        digits = " ".join(str(round(value(amps, i / rate) / 5.0)) for i in range(n))
+        seqs.append(f"""            <component><sequence>
+              <code code="MDC_ECG_LEAD_{name}" codeSystem="2.16.840.1.113883.6.24"/>
+              <value xsi:type="SLIST_PQ"><origin value="0" unit="uV"/><scale value="5" unit="uV"/>
+                <digits>{digits}</digits></value>
+            </sequence></component>""")
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- synthetic ECG made by scripts/make-fixtures.py: 72 bpm Gaussian beats, invented patient -->
+<AnnotatedECG xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <id root="2.25.1338"/>
+  <code code="93000" codeSystem="2.16.840.1.113883.6.12"/>
+  <effectiveTime><center value="20260101101500"/></effectiveTime>
+  <componentOf><timepointEvent><componentOf><subjectAssignment><subject><trialSubject>
+    <id root="2.25.1338" extension="ECG001"/>
+    <subjectDemographicPerson><name><family>SYNTH</family><given>ECG</given></name>
+      <administrativeGenderCode code="F" codeSystem="2.16.840.1.113883.5.1"/><birthTime value="19800101"/>
+    </subjectDemographicPerson>
+  </trialSubject></subject></subjectAssignment></componentOf></timepointEvent></componentOf>
+  <component><series>
+    <code code="RHYTHM" codeSystem="2.16.840.1.113883.5.4"/>
+    <effectiveTime><low value="20260101101500"/><high value="20260101101505"/></effectiveTime>
+    <component><sequenceSet>
+            <component><sequence>
+              <code code="TIME_ABSOLUTE" codeSystem="2.16.840.1.113883.5.4"/>
+              <value xsi:type="GLIST_TS"><head value="20260101101500.000"/><increment value="{1 / rate}" unit="s"/></value>
+            </sequence></component>
+{chr(10).join(seqs)}
+    </sequenceSet></component>
+  </series></component>
+</AnnotatedECG>
+"""
+    with open(os.path.join(OUT, "ecg_synthetic.xml"), "w") as f:
+        f.write(xml)
+
+
+ecg_fixture()
