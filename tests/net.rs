@@ -7,23 +7,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::dicomkit;
 use common::pacs::{Pacs, SilentPeer, free_port, peer_command};
+use common::{csv_records as csv_rows, dicomkit};
 use predicates::prelude::*;
-
-fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            headers
-                .iter()
-                .zip(rec.unwrap().iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
-}
 
 fn run_csv(
     args: &[&str],

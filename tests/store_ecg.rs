@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::pacs::{Pacs, free_port, peer_command, program};
-use common::{dicomkit, sample};
+use common::{csv_records as csv_rows, dicomkit, sample};
 use dicomkit::ecg::prepare::read_path;
 
 const INPUTS: [&str; 7] = [
@@ -22,20 +22,6 @@ const INPUTS: [&str; 7] = [
     "other-ecg/cpsc2018/A0001.hea",
     "other-ecg/cpsc2018/A0002.hea",
 ];
-
-fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            headers
-                .iter()
-                .zip(rec.unwrap().iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
-}
 
 /// Orthanc's instance IDs (REST).
 fn orthanc_instances(pacs: &Pacs) -> Vec<String> {

@@ -166,29 +166,14 @@ impl NetArgs {
 
     /// Open an association to the peer proposing these SOP classes.
     pub fn open(&self, node: &Node, abstract_syntaxes: &[&str]) -> Result<Association, Error> {
-        Ok(self.open_with(node, abstract_syntaxes, false)?)
-    }
-
-    /// Open an association; with `per_ts`, each transfer syntax in a presentation context of
-    /// its own (for sending data sets in the encoding they have).
-    pub fn open_with(
-        &self,
-        node: &Node,
-        abstract_syntaxes: &[&str],
-        per_ts: bool,
-    ) -> Result<Association, NetError> {
-        let timeouts = self.timeouts().map_err(|e| NetError::Protocol {
-            peer: node.to_string(),
-            what: e.to_string(),
-        })?;
         let request = AssociationRequest {
             calling_ae: &self.aet,
             abstract_syntaxes,
             max_pdu: self.max_pdu,
-            timeouts,
-            one_context_per_transfer_syntax: per_ts,
+            timeouts: self.timeouts()?,
+            one_context_per_transfer_syntax: false,
         };
-        Association::open(node, &request)
+        Ok(Association::open(node, &request)?)
     }
 }
 

@@ -34,9 +34,8 @@ use crate::ecg::prepare::{PrepareOptions, Prepared, prepare};
 use crate::ecg::{EcgError, Format};
 use crate::error::{Error, Result};
 use crate::import::{self, Journal};
-use crate::net::assoc::Association;
-use crate::net::services::store;
-use crate::net::{NetError, Node, StatusClass};
+use crate::net::services::StoreSession;
+use crate::net::{NetError, StatusClass};
 use crate::output::{RowWriter, Value};
 
 /// SOP classes proposed: 12-lead, General and Ambulatory ECG Waveform Storage.
@@ -175,55 +174,28 @@ impl Outcome {
     }
 }
 
-/// The association, opened on first use and reopened once if it drops.
-struct Sender<'a> {
-    net: &'a NetArgs,
-    node: Option<Node>,
-    assoc: Option<Association>,
-}
+/// The C-STORE session (none with --dry-run).
+struct Sender(Option<StoreSession>);
 
-impl Sender<'_> {
+impl Sender {
     fn send(&mut self, p: &Prepared) -> std::result::Result<crate::net::Status, NetError> {
-        let Some(node) = &self.node else {
-            return Err(NetError::Protocol {
-                peer: String::new(),
-                what: "no PACS".into(),
-            });
-        };
-        for attempt in 0..2 {
-            if self.assoc.is_none() {
-                self.assoc = Some(self.net.open_with(node, &ECG_SOP_CLASSES, true)?);
-            }
-            let Some(assoc) = self.assoc.as_mut() else {
-                continue;
-            };
-            match store(
-                assoc,
+        match &mut self.0 {
+            Some(session) => session.store(
                 &p.sop_class,
                 &p.sop_instance,
                 &p.transfer_syntax,
                 p.dataset(),
-            ) {
-                Ok(s) => return Ok(s),
-                Err(e @ (NetError::Status { .. } | NetError::NotAccepted { .. })) => return Err(e),
-                Err(e) => {
-                    // The association dropped: reconnect once and send again.
-                    self.assoc = None;
-                    if attempt == 1 {
-                        return Err(e);
-                    }
-                }
-            }
+            ),
+            None => Err(NetError::Protocol {
+                peer: String::new(),
+                what: "no PACS".into(),
+            }),
         }
-        Err(NetError::Protocol {
-            peer: node.to_string(),
-            what: "could not send".into(),
-        })
     }
 
     fn close(&mut self, ctx: &Context) {
-        if let Some(a) = self.assoc.take()
-            && let Err(e) = a.release()
+        if let Some(session) = &mut self.0
+            && let Err(e) = session.close()
         {
             ctx.warn(&e.to_string());
         }
@@ -256,11 +228,17 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         std::fs::create_dir_all(out)
             .map_err(|e| Error::BadInput(format!("{}: {e}", out.display())))?;
     }
-    let mut sender = Sender {
-        net: &args.net,
-        node,
-        assoc: None,
+    let session = match node {
+        Some(node) => Some(StoreSession::new(
+            node,
+            &args.net.aet,
+            &ECG_SOP_CLASSES,
+            args.net.max_pdu,
+            args.net.timeouts()?,
+        )),
+        None => None,
     };
+    let mut sender = Sender(session);
     match &args.import_dir {
         Some(dir) => run_folder(ctx, args, dir, &options, &mut sender),
         None => run_files(ctx, args, &options, &mut sender),
@@ -302,7 +280,7 @@ fn run_files(
     ctx: &Context,
     args: &Args,
     options: &PrepareOptions,
-    sender: &mut Sender<'_>,
+    sender: &mut Sender,
 ) -> Result<()> {
     let inputs = expand(&args.paths);
     let prepared: Vec<(PathBuf, bool, std::result::Result<Prepared, EcgError>)> = inputs
@@ -479,7 +457,7 @@ fn run_folder(
     args: &Args,
     dir: &Path,
     options: &PrepareOptions,
-    sender: &mut Sender<'_>,
+    sender: &mut Sender,
 ) -> Result<()> {
     if !args.erase_on_success && args.archive_dir.is_none() {
         return Err(Error::Usage("--import-dir needs --erase-on-success or --archive-dir (what to do with a file once stored)".into()));
@@ -547,7 +525,7 @@ fn folder_pass(
     dir: &Path,
     settle: Duration,
     options: &PrepareOptions,
-    sender: &mut Sender<'_>,
+    sender: &mut Sender,
     journal: &mut Journal,
     journal_path: &Path,
     out: &mut dyn RowWriter,

@@ -8,9 +8,9 @@ use dicom_encoding::text::SpecificCharacterSet;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries;
 
-use super::assoc::Association;
+use super::assoc::{Association, AssociationRequest};
 use super::dimse::{self, field};
-use super::{NetError, Status, StatusClass};
+use super::{NetError, Node, Status, StatusClass, Timeouts};
 use crate::dicom::DicomFile;
 use crate::dicom::read::read_dataset_bytes;
 use crate::dicom::value::Value;
@@ -140,6 +140,28 @@ fn numeric(vr: VR, value: &str) -> Result<PrimitiveValue, String> {
     })
 }
 
+/// The accepted presentation context for `model`, its transfer syntax, and `identifier`
+/// encoded in it: what every C-FIND / C-MOVE request starts with.
+fn encode_request(
+    assoc: &Association,
+    model: &str,
+    identifier: &Identifier,
+    what: &str,
+) -> Result<(u8, String, Vec<u8>), NetError> {
+    let peer = assoc.peer();
+    let (pc, ts) = assoc
+        .context_for(model)
+        .ok_or_else(|| NetError::NotAccepted {
+            peer: peer.into(),
+            what: what.into(),
+        })?;
+    let data = identifier.encode(ts).map_err(|what| NetError::Protocol {
+        peer: peer.into(),
+        what,
+    })?;
+    Ok((pc, ts.to_owned(), data))
+}
+
 /// C-FIND with `identifier` on the information model `model`; returns every match, decoded.
 /// The matches are returned in the order the peer sent them.
 pub fn find(
@@ -148,17 +170,7 @@ pub fn find(
     identifier: &Identifier,
 ) -> Result<Vec<DicomFile>, NetError> {
     let peer = assoc.peer().to_owned();
-    let (pc, ts) = assoc
-        .context_for(model)
-        .map(|(pc, ts)| (pc, ts.to_owned()))
-        .ok_or_else(|| NetError::NotAccepted {
-            peer: peer.clone(),
-            what: "C-FIND".into(),
-        })?;
-    let data = identifier.encode(&ts).map_err(|what| NetError::Protocol {
-        peer: peer.clone(),
-        what,
-    })?;
+    let (pc, ts, data) = encode_request(assoc, model, identifier, "C-FIND")?;
     let id = assoc.next_message_id();
     assoc.send(pc, &dimse::find_rq(id, model), Some(&data))?;
     let mut matches = Vec::new();
@@ -214,17 +226,7 @@ pub fn move_to(
     progress: &mut dyn FnMut(Option<u32>, u32, u32, u32),
 ) -> Result<MoveOutcome, NetError> {
     let peer = assoc.peer().to_owned();
-    let (pc, ts) = assoc
-        .context_for(model)
-        .map(|(pc, ts)| (pc, ts.to_owned()))
-        .ok_or_else(|| NetError::NotAccepted {
-            peer: peer.clone(),
-            what: "C-MOVE".into(),
-        })?;
-    let data = identifier.encode(&ts).map_err(|what| NetError::Protocol {
-        peer: peer.clone(),
-        what,
-    })?;
+    let (pc, ts, data) = encode_request(assoc, model, identifier, "C-MOVE")?;
     let id = assoc.next_message_id();
     assoc.send(pc, &dimse::move_rq(id, model, destination), Some(&data))?;
     let mut outcome = MoveOutcome::default();
@@ -297,5 +299,91 @@ pub fn store(
             status,
             comment: rsp.command.error_comment,
         }),
+    }
+}
+
+/// C-STORE of many instances over one association: opened on first use (one presentation
+/// context per transfer syntax, so instances go in the encoding they have), reopened once
+/// when it drops in the middle; a failure status or a refused context is not retried.
+pub struct StoreSession {
+    node: Node,
+    calling_ae: String,
+    sop_classes: Vec<String>,
+    max_pdu: u32,
+    timeouts: Timeouts,
+    assoc: Option<Association>,
+}
+
+impl StoreSession {
+    /// A session to `node` for these SOP classes (nothing is connected yet).
+    pub fn new(
+        node: Node,
+        calling_ae: &str,
+        sop_classes: &[&str],
+        max_pdu: u32,
+        timeouts: Timeouts,
+    ) -> StoreSession {
+        StoreSession {
+            node,
+            calling_ae: calling_ae.to_owned(),
+            sop_classes: sop_classes.iter().map(|s| (*s).to_owned()).collect(),
+            max_pdu,
+            timeouts,
+            assoc: None,
+        }
+    }
+
+    fn open(&self) -> Result<Association, NetError> {
+        let classes: Vec<&str> = self.sop_classes.iter().map(String::as_str).collect();
+        let request = AssociationRequest {
+            calling_ae: &self.calling_ae,
+            abstract_syntaxes: &classes,
+            max_pdu: self.max_pdu,
+            timeouts: self.timeouts,
+            one_context_per_transfer_syntax: true,
+        };
+        Association::open(&self.node, &request)
+    }
+
+    /// C-STORE one instance (data set bytes in `transfer_syntax`).
+    pub fn store(
+        &mut self,
+        sop_class: &str,
+        sop_instance: &str,
+        transfer_syntax: &str,
+        data: &[u8],
+    ) -> Result<Status, NetError> {
+        let mut last = None;
+        for _ in 0..2 {
+            let assoc = match self.assoc.take() {
+                Some(a) => a,
+                None => self.open()?,
+            };
+            let mut assoc = assoc;
+            match store(&mut assoc, sop_class, sop_instance, transfer_syntax, data) {
+                Ok(s) => {
+                    self.assoc = Some(assoc);
+                    return Ok(s);
+                }
+                Err(e @ (NetError::Status { .. } | NetError::NotAccepted { .. })) => {
+                    self.assoc = Some(assoc);
+                    return Err(e);
+                }
+                // The association dropped (it is aborted when `assoc` goes): reconnect once.
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| NetError::Protocol {
+            peer: self.node.to_string(),
+            what: "could not send".into(),
+        }))
+    }
+
+    /// Release the association, if one is open.
+    pub fn close(&mut self) -> Result<(), NetError> {
+        match self.assoc.take() {
+            Some(a) => a.release(),
+            None => Ok(()),
+        }
     }
 }

@@ -56,3 +56,19 @@ pub fn python() -> Command {
     );
     Command::new(py)
 }
+
+/// CSV output as records keyed by column name.
+pub fn csv_records(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().expect("CSV header").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("CSV record");
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
