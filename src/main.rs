@@ -7,6 +7,11 @@ use clap::Parser;
 use dicomkit::cli::Cli;
 use dicomkit::error::ExitCode as Code;
 
+/// mimalloc: batch commands allocate and free large sample and file buffers per input; glibc
+/// serves those with mmap/munmap and page faults on every file, mimalloc reuses them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

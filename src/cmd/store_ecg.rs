@@ -267,6 +267,9 @@ fn expand(paths: &[PathBuf]) -> Vec<(PathBuf, bool)> {
     out
 }
 
+/// Files converted per batch while the previous batch is sent.
+const PIPELINE_BATCH: usize = 32;
+
 fn keep_copy(args: &Args, p: &Prepared) -> std::result::Result<(), String> {
     if let Some(out) = &args.out {
         let path = out.join(crate::net::scp::safe_file_name(&p.sop_instance));
@@ -283,147 +286,165 @@ fn run_files(
     sender: &mut Sender,
 ) -> Result<()> {
     let inputs = expand(&args.paths);
-    let prepared: Vec<(PathBuf, bool, std::result::Result<Prepared, EcgError>)> = inputs
-        .into_par_iter()
-        .map(|(path, explicit)| {
-            let r = prepare(&path, options);
-            (path, explicit, r)
-        })
-        .collect();
     let mut out = ctx.rows(&COLUMNS);
-    let bar = ctx.progress_bar("ECGs", Some(prepared.len() as u64));
+    let bar = ctx.progress_bar("ECGs", Some(inputs.len() as u64));
     let (mut ok, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
     let mut network: Option<NetError> = None;
-    for (path, explicit, result) in prepared {
-        bar.inc(1);
-        let p = match result {
-            Ok(p) => p,
-            Err(EcgError::UnknownFormat) if !explicit => {
-                tracing::info!("skipped {}: not an ECG", path.display());
-                continue;
+    // Conversion and sending overlap: while one batch is sent (in input order, over one
+    // association), the next is converted on all cores.
+    type Batch = Vec<(PathBuf, bool, std::result::Result<Prepared, EcgError>)>;
+    let convert = |batch: &[(PathBuf, bool)]| -> Batch {
+        batch
+            .par_iter()
+            .map(|(path, explicit)| (path.clone(), *explicit, prepare(path, options)))
+            .collect()
+    };
+    let batches: Vec<&[(PathBuf, bool)]> = inputs.chunks(PIPELINE_BATCH).collect();
+    std::thread::scope(|scope| -> Result<()> {
+        let mut pending = batches.first().map(|b| scope.spawn(move || convert(b)));
+        let mut next = 1;
+        while let Some(job) = pending.take() {
+            let prepared = job
+                .join()
+                .map_err(|_| Error::Internal("an ECG conversion thread panicked".into()))?;
+            if let Some(b) = batches.get(next) {
+                pending = Some(scope.spawn(move || convert(b)));
+                next += 1;
             }
-            Err(e) => {
-                unreadable += 1;
-                bar.suspend(|| ctx.item_error(&path.display().to_string(), &e.to_string()));
-                let o = Outcome {
-                    path,
-                    format: None,
-                    prepared: None,
-                    status: None,
-                    outcome: "unreadable",
-                    error: Some(e.to_string()),
+            for (path, explicit, result) in prepared {
+                bar.inc(1);
+                let p = match result {
+                    Ok(p) => p,
+                    Err(EcgError::UnknownFormat) if !explicit => {
+                        tracing::info!("skipped {}: not an ECG", path.display());
+                        continue;
+                    }
+                    Err(e) => {
+                        unreadable += 1;
+                        bar.suspend(|| ctx.item_error(&path.display().to_string(), &e.to_string()));
+                        let o = Outcome {
+                            path,
+                            format: None,
+                            prepared: None,
+                            status: None,
+                            outcome: "unreadable",
+                            error: Some(e.to_string()),
+                        };
+                        out.row(&o.row())?;
+                        continue;
+                    }
+                };
+                for w in &p.warnings {
+                    bar.suspend(|| ctx.warn(&format!("{}: {w}", path.display())));
+                }
+                let ids = Some((p.sop_class.clone(), p.sop_instance.clone()));
+                if let Err(e) = keep_copy(args, &p) {
+                    failed += 1;
+                    ctx.item_error(&path.display().to_string(), &e);
+                    out.row(
+                        &Outcome {
+                            path,
+                            format: Some(p.format),
+                            prepared: ids,
+                            status: None,
+                            outcome: "failed",
+                            error: Some(e),
+                        }
+                        .row(),
+                    )?;
+                    continue;
+                }
+                if args.dry_run {
+                    ok += 1;
+                    out.row(
+                        &Outcome {
+                            path,
+                            format: Some(p.format),
+                            prepared: ids,
+                            status: None,
+                            outcome: "converted",
+                            error: None,
+                        }
+                        .row(),
+                    )?;
+                    continue;
+                }
+                if network.is_some() {
+                    out.row(
+                        &Outcome {
+                            path,
+                            format: Some(p.format),
+                            prepared: ids,
+                            status: None,
+                            outcome: "not sent",
+                            error: Some("the PACS could not be reached".into()),
+                        }
+                        .row(),
+                    )?;
+                    continue;
+                }
+                let o = match sender.send(&p) {
+                    Ok(s) if s.class() == StatusClass::Success || args.accept_warnings => {
+                        ok += 1;
+                        Outcome {
+                            path,
+                            format: Some(p.format),
+                            prepared: ids,
+                            status: Some(format!("0x{:04X}", s.0)),
+                            outcome: "stored",
+                            error: None,
+                        }
+                    }
+                    Ok(s) => {
+                        failed += 1;
+                        let e = format!(
+                            "the PACS answered {s} (use --accept-warnings to count it as stored)"
+                        );
+                        ctx.item_error(&path.display().to_string(), &e);
+                        Outcome {
+                            path,
+                            format: Some(p.format),
+                            prepared: ids,
+                            status: Some(format!("0x{:04X}", s.0)),
+                            outcome: "failed",
+                            error: Some(e),
+                        }
+                    }
+                    Err(e @ (NetError::Status { .. } | NetError::NotAccepted { .. })) => {
+                        failed += 1;
+                        let status = if let NetError::Status { status, .. } = &e {
+                            Some(format!("0x{:04X}", status.0))
+                        } else {
+                            None
+                        };
+                        ctx.item_error(&path.display().to_string(), &e.to_string());
+                        Outcome {
+                            path,
+                            format: Some(p.format),
+                            prepared: ids,
+                            status,
+                            outcome: "refused",
+                            error: Some(e.to_string()),
+                        }
+                    }
+                    Err(e) => {
+                        let o = Outcome {
+                            path,
+                            format: Some(p.format),
+                            prepared: ids,
+                            status: None,
+                            outcome: "not sent",
+                            error: Some(e.to_string()),
+                        };
+                        network = Some(e);
+                        o
+                    }
                 };
                 out.row(&o.row())?;
-                continue;
             }
-        };
-        for w in &p.warnings {
-            bar.suspend(|| ctx.warn(&format!("{}: {w}", path.display())));
         }
-        let ids = Some((p.sop_class.clone(), p.sop_instance.clone()));
-        if let Err(e) = keep_copy(args, &p) {
-            failed += 1;
-            ctx.item_error(&path.display().to_string(), &e);
-            out.row(
-                &Outcome {
-                    path,
-                    format: Some(p.format),
-                    prepared: ids,
-                    status: None,
-                    outcome: "failed",
-                    error: Some(e),
-                }
-                .row(),
-            )?;
-            continue;
-        }
-        if args.dry_run {
-            ok += 1;
-            out.row(
-                &Outcome {
-                    path,
-                    format: Some(p.format),
-                    prepared: ids,
-                    status: None,
-                    outcome: "converted",
-                    error: None,
-                }
-                .row(),
-            )?;
-            continue;
-        }
-        if network.is_some() {
-            out.row(
-                &Outcome {
-                    path,
-                    format: Some(p.format),
-                    prepared: ids,
-                    status: None,
-                    outcome: "not sent",
-                    error: Some("the PACS could not be reached".into()),
-                }
-                .row(),
-            )?;
-            continue;
-        }
-        let o = match sender.send(&p) {
-            Ok(s) if s.class() == StatusClass::Success || args.accept_warnings => {
-                ok += 1;
-                Outcome {
-                    path,
-                    format: Some(p.format),
-                    prepared: ids,
-                    status: Some(format!("0x{:04X}", s.0)),
-                    outcome: "stored",
-                    error: None,
-                }
-            }
-            Ok(s) => {
-                failed += 1;
-                let e =
-                    format!("the PACS answered {s} (use --accept-warnings to count it as stored)");
-                ctx.item_error(&path.display().to_string(), &e);
-                Outcome {
-                    path,
-                    format: Some(p.format),
-                    prepared: ids,
-                    status: Some(format!("0x{:04X}", s.0)),
-                    outcome: "failed",
-                    error: Some(e),
-                }
-            }
-            Err(e @ (NetError::Status { .. } | NetError::NotAccepted { .. })) => {
-                failed += 1;
-                let status = if let NetError::Status { status, .. } = &e {
-                    Some(format!("0x{:04X}", status.0))
-                } else {
-                    None
-                };
-                ctx.item_error(&path.display().to_string(), &e.to_string());
-                Outcome {
-                    path,
-                    format: Some(p.format),
-                    prepared: ids,
-                    status,
-                    outcome: "refused",
-                    error: Some(e.to_string()),
-                }
-            }
-            Err(e) => {
-                let o = Outcome {
-                    path,
-                    format: Some(p.format),
-                    prepared: ids,
-                    status: None,
-                    outcome: "not sent",
-                    error: Some(e.to_string()),
-                };
-                network = Some(e);
-                o
-            }
-        };
-        out.row(&o.row())?;
-    }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     sender.close(ctx);
     out.finish()?;

@@ -307,6 +307,37 @@ fn le_bytes(e: &Element, width: usize, big_endian: bool) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
+/// Where one channel is in interleaved data: `(data, channels, channel, padding value,
+/// (sensitivity, correction, baseline, unit factor))`.
+type ChannelAt<'a> = (&'a [u8], usize, usize, Option<i64>, (f64, f64, f64, f64));
+
+/// One channel's samples in µV from interleaved little-endian data of `W`-byte samples.
+/// Padding samples read as 0 and are counted.
+fn channel_values<const W: usize>(
+    (data, nch, ch, padding, scale): ChannelAt<'_>,
+    to_i64: impl Fn([u8; W]) -> i64,
+    padded: &mut usize,
+) -> Vec<f64> {
+    let (sensitivity, correction, baseline, unit) = scale;
+    let offset = ch * W;
+    data.chunks_exact(W * nch.max(1))
+        .map(|frame| {
+            let mut b = [0u8; W];
+            if let Some(x) = frame.get(offset..offset + W) {
+                b.copy_from_slice(x);
+            }
+            let raw = to_i64(b);
+            if padding == Some(raw) {
+                *padded += 1;
+                0.0
+            } else {
+                // The order of pydicom's arithmetic, so that values agree to the bit.
+                (raw as f64 * sensitivity * correction + baseline) * unit
+            }
+        })
+        .collect()
+}
+
 fn parse_group(
     item: &Item,
     index: usize,
@@ -434,22 +465,16 @@ fn parse_group(
         scales.push((sensitivity, correction, baseline, factor));
     }
     let mut padded = 0usize;
-    for (i, c) in data.chunks_exact(width).enumerate() {
-        let ch = i % nch_us;
-        let raw = raw_sample(c, signed);
-        let (Some(channel), Some((sensitivity, correction, baseline, unit))) =
-            (channels.get_mut(ch), scales.get(ch))
-        else {
-            continue;
+    for (ch, (channel, scale)) in channels.iter_mut().zip(&scales).enumerate() {
+        let at = (data, nch_us, ch, padding, *scale);
+        channel.samples_uv = match (width, signed) {
+            (1, true) => channel_values(at, |[a]: [u8; 1]| i64::from(a as i8), &mut padded),
+            (1, false) => channel_values(at, |[a]: [u8; 1]| i64::from(a), &mut padded),
+            (2, true) => channel_values(at, |b| i64::from(i16::from_le_bytes(b)), &mut padded),
+            (2, false) => channel_values(at, |b| i64::from(u16::from_le_bytes(b)), &mut padded),
+            (_, true) => channel_values(at, |b| i64::from(i32::from_le_bytes(b)), &mut padded),
+            (_, false) => channel_values(at, |b| i64::from(u32::from_le_bytes(b)), &mut padded),
         };
-        let uv = if padding == Some(raw) {
-            padded += 1;
-            0.0
-        } else {
-            // The order of pydicom's arithmetic, so that values agree to the bit.
-            (raw as f64 * sensitivity * correction + baseline) * unit
-        };
-        channel.samples_uv.push(uv);
     }
     if padded > 0 {
         warnings.push(format!(
@@ -771,28 +796,55 @@ pub fn fresh_uid() -> String {
     uuid_uid(n, 4)
 }
 
-/// A stable UID derived from content: `2.25.` and a 128-bit FNV-1a hash of `purpose` and
-/// `seed` (a version-8 UUID), the same on every run and every platform. Use the input file's
-/// bytes as the seed and `"study"`, `"series"`, `"instance"` as purposes, so a re-send of the
-/// same input file carries the same UIDs.
+/// A stable UID derived from content: `2.25.` and a 128-bit hash of `purpose` and `seed` (a
+/// version-8 UUID), the same on every run and every platform. Use the input file's bytes as the
+/// seed and `"study"`, `"series"`, `"instance"` as purposes, so a re-send of the same input file
+/// carries the same UIDs. [`ContentKey`] hashes the seed once for several purposes.
 pub fn stable_uid(seed: &[u8], purpose: &str) -> String {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    let mut h = OFFSET;
-    for b in b"dicomkit\0"
-        .iter()
-        .chain(purpose.as_bytes())
-        .chain(b"\0")
-        .chain(seed)
-    {
-        h ^= u128::from(*b);
-        h = h.wrapping_mul(PRIME);
+    ContentKey::new(seed).uid(purpose)
+}
+
+/// The 128-bit FNV-1a digest of a file's bytes, from which [`stable_uid`]s are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentKey(u128);
+
+const FNV_OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+const FNV_PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+
+impl ContentKey {
+    /// Hashes `seed` (the whole input file).
+    pub fn new(seed: &[u8]) -> ContentKey {
+        // FNV-1a over 8-byte words: one 128-bit multiply per word, not per byte.
+        let mut h = FNV_OFFSET;
+        let words = seed.chunks_exact(8);
+        let tail = words.remainder();
+        for w in words {
+            h ^= u128::from(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        for b in tail {
+            h ^= u128::from(*b);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        h ^= seed.len() as u128;
+        ContentKey(h.wrapping_mul(FNV_PRIME))
     }
-    // Spread the last bytes' influence over every bit (FNV mixes the top bits poorly).
-    h ^= h >> 67;
-    h = h.wrapping_mul(PRIME);
-    h ^= h >> 59;
-    uuid_uid(h, 8)
+
+    /// The UID for `purpose` (`"study"`, `"series"`, `"instance"`).
+    pub fn uid(&self, purpose: &str) -> String {
+        let mut h = FNV_OFFSET;
+        for b in b"dicomkit\0".iter().chain(purpose.as_bytes()).chain(b"\0") {
+            h ^= u128::from(*b);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        h ^= self.0;
+        h = h.wrapping_mul(FNV_PRIME);
+        // Spread every input bit over every output bit (FNV mixes the top bits poorly).
+        h ^= h >> 67;
+        h = h.wrapping_mul(FNV_PRIME);
+        h ^= h >> 59;
+        uuid_uid(h, 8)
+    }
 }
 
 fn valid_uid(uid: &str) -> bool {
@@ -964,44 +1016,133 @@ fn ds(v: f64) -> String {
     "0".to_owned()
 }
 
-/// The channel sensitivity (µV per step) for a group, as written (a DS string) and as read
-/// back, for raw values in `min_raw..=32767`. Only the finite samples are considered.
-fn choose_step(leads: &[&[f64]], min_raw: f64) -> (String, f64) {
-    let finite = || {
-        leads
-            .iter()
-            .flat_map(|s| s.iter().copied())
-            .filter(|x| x.is_finite())
-    };
-    let max_abs = finite().fold(0.0_f64, |m, x| m.max(x.abs()));
-    if max_abs == 0.0 {
-        return ("1".to_owned(), 1.0);
+/// Rounds to the nearest integer, ties to even, in plain SSE2 arithmetic (`f64::round` is a
+/// library call on baseline x86-64). Exact for |x| < 2^51; callers clamp to the 16-bit range
+/// first. NaN stays NaN.
+#[inline]
+fn round_fast(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 × 2^52
+    (x + MAGIC) - MAGIC
+}
+
+/// A group's samples as 16-bit raw values: the channel sensitivity (µV per step) as written (a
+/// DS string) and as read back, and the interleaved raw samples (padding where a sample is
+/// missing or not finite).
+struct Quantized {
+    step_text: String,
+    #[cfg_attr(not(test), allow(dead_code))]
+    step: f64,
+    raw: Vec<i16>,
+}
+
+/// Quantises `leads` (each padded to `samples`) for raw values in `min_raw..=32767`. The step is
+/// the file's native resolution when the samples are exact multiples of one (so nothing is lost),
+/// otherwise the finest step that fits the largest value. Only finite samples are considered.
+fn quantize(leads: &[&[f64]], samples: usize, min_raw: f64, padding: i16) -> Quantized {
+    let nch = leads.len();
+    let mut raw = vec![padding; samples * nch];
+    // Four independent accumulators: no loop-carried dependency on one register.
+    let (mut max4, mut min4) = ([0.0_f64; 4], [f64::INFINITY; 4]);
+    for lead in leads {
+        let chunks = lead.chunks_exact(4);
+        let tail = chunks.remainder();
+        for c in chunks.chain(std::iter::once(tail)) {
+            for ((x, mx), mn) in c.iter().zip(max4.iter_mut()).zip(min4.iter_mut()) {
+                let a = x.abs();
+                // NaN compares false and infinity is excluded: only finite values count.
+                let a = if a < f64::INFINITY { a } else { 0.0 };
+                *mx = if a > *mx { a } else { *mx };
+                *mn = if a > 0.0 && a < *mn { a } else { *mn };
+            }
+        }
     }
-    let fits = |r: f64| r >= min_raw && r <= 32767.0;
-    let min_nz = finite()
-        .map(f64::abs)
-        .filter(|x| *x > 0.0)
-        .fold(f64::INFINITY, f64::min);
+    let max_abs = max4.iter().fold(0.0_f64, |m, x| m.max(*x));
+    let min_nz = min4.iter().fold(f64::INFINITY, |m, x| m.min(*x));
+    if max_abs == 0.0 {
+        fill(&mut raw, leads, 1.0, min_raw);
+        return Quantized {
+            step_text: "1".to_owned(),
+            step: 1.0,
+            raw,
+        };
+    }
     for k in 1..=16 {
         let s = ds(min_nz / f64::from(k));
         let Ok(q) = s.parse::<f64>() else { continue };
         if q <= 0.0 || max_abs / q > 32768.5 {
             break;
         }
-        let exact = finite().all(|x| {
-            let r = x / q;
-            (r - r.round()).abs() <= 1e-6 && fits(r.round())
-        });
-        if exact {
-            return (s, q);
+        if fill_exact(&mut raw, leads, q, min_raw) {
+            return Quantized {
+                step_text: s,
+                step: q,
+                raw,
+            };
         }
     }
     let mut q = (max_abs / 32000.0).max(1e-6);
     loop {
         let s = ds(q);
         match s.parse::<f64>() {
-            Ok(p) if p > 0.0 && max_abs / p <= 32767.0 => return (s, p),
+            Ok(p) if p > 0.0 && max_abs / p <= 32767.0 => {
+                fill(&mut raw, leads, p, min_raw);
+                return Quantized {
+                    step_text: s,
+                    step: p,
+                    raw,
+                };
+            }
             _ => q *= 1.001,
+        }
+    }
+}
+
+/// Writes every finite sample as `round(x / q)`, clamped; true when each one was an exact
+/// multiple of `q` (within 1e-6 of a step) inside the range. Stops early when one is not.
+fn fill_exact(raw: &mut [i16], leads: &[&[f64]], q: f64, min_raw: f64) -> bool {
+    let nch = leads.len().max(1);
+    let mut column = Vec::new();
+    for (c, lead) in leads.iter().enumerate() {
+        column.clear();
+        column.resize(lead.len(), 0i16);
+        for (outs, xs) in column.chunks_mut(1024).zip(lead.chunks(1024)) {
+            let mut bad = false;
+            for (out, &x) in outs.iter_mut().zip(xs) {
+                let r = x / q;
+                let rr = round_fast(r.clamp(-65536.0, 65536.0));
+                let fits = rr >= min_raw && rr <= 32767.0;
+                // Non-finite samples (NaN → 0 here) are left as padding below.
+                bad |= x.is_finite() & (!fits | ((r - rr).abs() > 1e-6));
+                *out = rr as i32 as i16;
+            }
+            if bad {
+                return false;
+            }
+        }
+        scatter(raw, nch, c, lead, &column);
+    }
+    true
+}
+
+/// Writes every finite sample as `round(x / q)`, clamped to the range.
+fn fill(raw: &mut [i16], leads: &[&[f64]], q: f64, min_raw: f64) {
+    let nch = leads.len().max(1);
+    for (c, lead) in leads.iter().enumerate() {
+        let column: Vec<i16> = lead
+            .iter()
+            .map(|&x| round_fast((x / q).clamp(min_raw, 32767.0)) as i32 as i16)
+            .collect();
+        scatter(raw, nch, c, lead, &column);
+    }
+}
+
+/// Puts channel `c`'s values into the interleaved `raw`, where the source sample is finite.
+fn scatter(raw: &mut [i16], nch: usize, c: usize, lead: &[f64], column: &[i16]) {
+    for ((frame, &v), x) in raw.chunks_exact_mut(nch).zip(column).zip(lead) {
+        if let Some(slot) = frame.get_mut(c)
+            && x.is_finite()
+        {
+            *slot = v;
         }
     }
 }
@@ -1151,16 +1292,10 @@ fn encode_group(g: &OutGroup, filters: &Filters, mortara: bool) -> InMemDicomObj
     } else {
         -32768.0
     };
-    let (step_text, step) = choose_step(&slices, min_raw);
-    let mut data = Vec::with_capacity(g.samples * nch * 2);
-    for i in 0..g.samples {
-        for samples in &slices {
-            let raw = match samples.get(i) {
-                Some(x) if x.is_finite() => (x / step).round().clamp(min_raw, 32767.0) as i16,
-                _ => padding,
-            };
-            data.extend_from_slice(&raw.to_le_bytes());
-        }
+    let Quantized { step_text, raw, .. } = quantize(&slices, g.samples, min_raw, padding);
+    let mut data = vec![0u8; raw.len() * 2];
+    for (d, r) in data.chunks_exact_mut(2).zip(&raw) {
+        d.copy_from_slice(&r.to_le_bytes());
     }
     let mut item = InMemDicomObject::new_empty();
     put_str(
@@ -1645,25 +1780,39 @@ fn compare(
             )));
         }
         let tolerance = ch.step_uv * (1.0 + 1e-9) + 1e-9;
-        for (i, got) in ch.samples_uv.iter().enumerate() {
+        // Samples beyond the source (padding) and non-finite source samples read back as 0.
+        let mismatch = |(got, expected): (&f64, &f64)| {
+            if expected.is_finite() {
+                (got - expected).abs() > tolerance
+            } else {
+                *got != 0.0
+            }
+        };
+        let first_bad = ch
+            .samples_uv
+            .iter()
+            .zip(&lead.samples_uv)
+            .position(mismatch)
+            .or_else(|| {
+                let n = lead.samples_uv.len();
+                ch.samples_uv
+                    .iter()
+                    .skip(n)
+                    .position(|g| *g != 0.0)
+                    .map(|i| i + n)
+            });
+        if let Some(i) = first_bad {
+            let got = ch.samples_uv.get(i).copied().unwrap_or(0.0);
             let expected = lead
                 .samples_uv
                 .get(i)
                 .copied()
                 .filter(|x| x.is_finite())
                 .unwrap_or(0.0);
-            // Samples beyond the source (padding) and non-finite source samples read back as 0.
-            let limit = if lead.samples_uv.get(i).is_some_and(|x| x.is_finite()) {
-                tolerance
-            } else {
-                0.0
-            };
-            if (got - expected).abs() > limit {
-                return Err(bad(format!(
-                    "round trip: {what} lead {} sample {i}: {expected} µV written as {got} µV (step {} µV)",
-                    lead.name, ch.step_uv
-                )));
-            }
+            return Err(bad(format!(
+                "round trip: {what} lead {} sample {i}: {expected} µV written as {got} µV (step {} µV)",
+                lead.name, ch.step_uv
+            )));
         }
     }
     Ok(())
@@ -1724,6 +1873,21 @@ mod tests {
             let back: f64 = s.parse().unwrap_or(f64::NAN);
             assert!((back - v).abs() <= v.abs() * 1e-6, "{v} {s}");
         }
+    }
+
+    fn choose_step(leads: &[&[f64]], min_raw: f64) -> (String, f64) {
+        let n = leads.iter().map(|l| l.len()).max().unwrap_or(0);
+        let q = quantize(leads, n, min_raw, 0);
+        (q.step_text, q.step)
+    }
+
+    #[test]
+    fn round_fast_matches_round_off_ties() {
+        for x in [-3.7, -2.2, -0.4, 0.0, 0.4, 1.6, 32767.2, -32768.3] {
+            assert_eq!(round_fast(x), x.round(), "{x}");
+        }
+        assert_eq!(round_fast(2.5), 2.0);
+        assert_eq!(round_fast(-3.5), -4.0);
     }
 
     #[test]

@@ -112,12 +112,13 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
     if options.derive_leads {
         super::derive_limb_leads(&mut ecg);
     }
+    let key = super::dicom::ContentKey::new(&bytes);
     let write_options = super::dicom::WriteOptions {
         sop_class: None,
         mortara_compat: options.mortara_compat,
-        study_uid: super::dicom::stable_uid(&bytes, "study"),
-        series_uid: super::dicom::stable_uid(&bytes, "series"),
-        sop_instance_uid: super::dicom::stable_uid(&bytes, "instance"),
+        study_uid: key.uid("study"),
+        series_uid: key.uid("series"),
+        sop_instance_uid: key.uid("instance"),
         patient_id_override: options.patient_id.clone(),
     };
     let part10 = super::dicom::write(&ecg, &write_options)?;

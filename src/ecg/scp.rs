@@ -545,7 +545,13 @@ struct Table {
     /// For `max_prefix` ≤ 16: the entry (and its prefix length) for every `max_prefix`-bit
     /// pattern, the shortest matching code winning.
     lut: Vec<Option<(u8, Entry)>>,
+    /// The same patterns packed for [`fast_run`]: prefix length (bits 0–4), extra bits (5–10),
+    /// [`FAST_VALID`] (bit 11) for plain codes only, value (bits 16–31).
+    fast: Vec<u32>,
 }
+
+/// Marks a [`Table::fast`] slot that holds a plain (non-switch) code.
+const FAST_VALID: u32 = 1 << 11;
 
 impl Table {
     fn new(codes: HashMap<(u8, u32), Entry>) -> Table {
@@ -563,10 +569,23 @@ impl Table {
                 }
             }
         }
+        let fast = lut
+            .iter()
+            .map(|slot| match slot {
+                Some((len, e)) if !e.switch && *len <= 31 && e.extra <= 32 => {
+                    u32::from(*len)
+                        | (u32::from(e.extra) << 5)
+                        | FAST_VALID
+                        | (u32::from(e.value as u16) << 16)
+                }
+                _ => 0,
+            })
+            .collect();
         Table {
             codes,
             max_prefix,
             lut,
+            fast,
         }
     }
 }
@@ -676,12 +695,22 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
-    /// The next `n` (≤ 16) bits without consuming them, zeros past the end.
-    fn peek(&self, n: u8) -> u32 {
+    /// At least 57 bits from `pos` on, left-aligned in a u64; zeros past the end.
+    #[inline]
+    fn window(&self) -> u64 {
         let byte = self.pos / 8;
-        let b = |i: usize| u32::from(self.data.get(byte + i).copied().unwrap_or(0));
-        let window = (b(0) << 16) | (b(1) << 8) | b(2);
-        (window << (self.pos % 8) >> (24 - u32::from(n))) & ((1 << n) - 1)
+        let w = match self.data.get(byte..byte + 8) {
+            Some(b) => u64::from_be_bytes(b.try_into().unwrap_or_default()),
+            None => {
+                let mut b = [0u8; 8];
+                let tail = self.data.get(byte..).unwrap_or_default();
+                for (d, s) in b.iter_mut().zip(tail) {
+                    *d = *s;
+                }
+                u64::from_be_bytes(b)
+            }
+        };
+        w << (self.pos % 8)
     }
 
     fn left(&self) -> usize {
@@ -700,45 +729,60 @@ impl Bits<'_> {
         if n == 0 {
             return Some(0);
         }
-        if self.pos + usize::from(n) > self.data.len() * 8 {
+        if usize::from(n) > self.left() {
             return None;
         }
-        let mut v: i64 = 0;
-        for _ in 0..n {
-            v = (v << 1) | i64::from(self.bit()?);
-        }
-        if v >= 1 << (n - 1) {
-            v -= 1 << n;
-        }
+        let v = (self.window() as i64) >> (64 - u32::from(n));
+        self.pos += usize::from(n);
         Some(v)
     }
 }
 
-/// Huffman-decodes up to `count` values (as many as the data holds when `None`). Returns the
-/// values and whether the data ended before `count`. Each lead starts with table 1.
+/// Huffman-decodes up to `count` values (as many as the data holds when `None`), each wrapped to
+/// 16 bits like the encoders' arithmetic. Returns the values and whether the data ended before
+/// `count`. Each lead starts with table 1.
 fn huffman(
     data: &[u8],
     count: Option<usize>,
     tables: &[Table],
-) -> Result<(Vec<i64>, bool), String> {
+) -> Result<(Vec<i16>, bool), String> {
+    let limit = count.unwrap_or(usize::MAX);
     let mut out = Vec::with_capacity(count.unwrap_or(data.len() * 2).min(data.len() * 8));
     let mut bits = Bits { data, pos: 0 };
     let mut table = tables.first().ok_or("no Huffman table")?;
-    while count.is_none_or(|c| out.len() < c) {
+    let short = count.is_some();
+    while out.len() < limit {
+        if !table.fast.is_empty() {
+            fast_run(&mut bits, &table.fast, table.max_prefix, &mut out, limit);
+            if out.len() >= limit {
+                break;
+            }
+        }
         let entry = if !table.lut.is_empty() {
-            match table
-                .lut
-                .get(bits.peek(table.max_prefix) as usize)
-                .copied()
-                .flatten()
-            {
-                Some((len, e)) if usize::from(len) <= bits.left() => {
+            // Fast path: prefix and extra bits (≤ 16 + 32 ≤ 57) from one window.
+            let w = bits.window();
+            let index = (w >> (64 - u32::from(table.max_prefix))) as usize;
+            let left = bits.left();
+            match table.lut.get(index).copied().flatten() {
+                Some((len, e)) if usize::from(len) + usize::from(e.extra) <= left => {
                     bits.pos += usize::from(len);
-                    e
+                    if e.switch {
+                        e
+                    } else {
+                        let extra = if e.extra == 0 {
+                            0
+                        } else {
+                            let v = ((w << len) as i64) >> (64 - u32::from(e.extra));
+                            bits.pos += usize::from(e.extra);
+                            v
+                        };
+                        out.push((i64::from(e.value) + extra) as i16);
+                        continue;
+                    }
                 }
-                Some(_) => return Ok((out, count.is_some())),
-                None if usize::from(table.max_prefix) > bits.left() => {
-                    return Ok((out, count.is_some()));
+                Some(_) => return Ok((out, short)),
+                None if usize::from(table.max_prefix) > left => {
+                    return Ok((out, short));
                 }
                 None => return Err(format!("invalid Huffman code at bit {}", bits.pos)),
             }
@@ -746,7 +790,7 @@ fn huffman(
             let (mut code, mut len) = (0u32, 0u8);
             loop {
                 let Some(bit) = bits.bit() else {
-                    return Ok((out, count.is_some()));
+                    return Ok((out, short));
                 };
                 code = (code << 1) | bit;
                 len += 1;
@@ -767,29 +811,67 @@ fn huffman(
             continue;
         }
         let Some(extra) = bits.signed(entry.extra) else {
-            return Ok((out, count.is_some()));
+            return Ok((out, short));
         };
-        out.push(i64::from(entry.value) + extra);
+        out.push((i64::from(entry.value) + extra) as i16);
     }
     Ok((out, false))
 }
 
-/// Undo first (1) or second (2) difference encoding in 16-bit wrapping arithmetic.
-fn undo_differences(values: &[i64], order: u8) -> Vec<i16> {
-    let mut out: Vec<i16> = Vec::with_capacity(values.len());
-    let (mut x1, mut x2) = (0i16, 0i16); // x[n-1], x[n-2]
-    for (n, &d) in values.iter().enumerate() {
-        let d = d as i16; // wraps modulo 2^16, like the encoders' 16-bit arithmetic
-        let x = match (order, n) {
-            (1, n) if n >= 1 => d.wrapping_add(x1),
-            (2, n) if n >= 2 => d.wrapping_add(x1.wrapping_mul(2)).wrapping_sub(x2),
-            _ => d,
+/// The common case of [`huffman`] in a tight loop: plain codes (no table switch) while at
+/// least 8 bytes of data are left, so that every window is a full one and every code with its
+/// extra bits (≤ 16 + 32 bits) fits in it. Returns at the first switch code, invalid code, the
+/// last 8 bytes or `limit` values; the general loop goes on from there.
+#[inline]
+fn fast_run(bits: &mut Bits<'_>, fast: &[u32], max_prefix: u8, out: &mut Vec<i16>, limit: usize) {
+    let shift = 64 - u32::from(max_prefix);
+    while out.len() < limit {
+        let byte = bits.pos / 8;
+        let Some(b) = bits.data.get(byte..byte + 8) else {
+            return;
         };
-        out.push(x);
-        x2 = x1;
-        x1 = x;
+        let w = u64::from_be_bytes(b.try_into().unwrap_or_default()) << (bits.pos % 8);
+        let slot = fast.get((w >> shift) as usize).copied().unwrap_or(0);
+        if slot & FAST_VALID == 0 {
+            return; // a switch or an invalid code: the general loop decides
+        }
+        let len = slot & 0x1f;
+        let extra = (slot >> 5) & 0x3f;
+        let value = i64::from((slot >> 16) as u16 as i16);
+        let v = if extra == 0 {
+            value
+        } else {
+            value + (((w << len) as i64) >> (64 - extra))
+        };
+        out.push(v as i16);
+        bits.pos += (len + extra) as usize;
     }
-    out
+}
+
+/// Undo first (1) or second (2) difference encoding in place, in 16-bit wrapping arithmetic.
+fn undo_differences(values: &mut [i16], order: u8) {
+    match order {
+        1 => {
+            let mut prev = 0i16;
+            for (n, x) in values.iter_mut().enumerate() {
+                if n >= 1 {
+                    *x = x.wrapping_add(prev);
+                }
+                prev = *x;
+            }
+        }
+        2 => {
+            let (mut x1, mut x2) = (0i16, 0i16); // x[n-1], x[n-2]
+            for (n, x) in values.iter_mut().enumerate() {
+                if n >= 2 {
+                    *x = x.wrapping_add(x1.wrapping_mul(2)).wrapping_sub(x2);
+                }
+                x2 = x1;
+                x1 = *x;
+            }
+        }
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -983,15 +1065,22 @@ fn decode_lead(
     what: &str,
     w: &mut Vec<String>,
 ) -> Result<Vec<i16>, String> {
-    let values: Vec<i64> = match coding {
+    let mut values: Vec<i16> = match coding {
         Coding::Raw => {
             let held = chunk.len() / 2;
             let n = count.unwrap_or(held);
             if n > held {
                 return Err(format!("{what} holds {held} samples, {n} expected"));
             }
-            (0..n)
-                .map(|i| i64::from(i16_at(chunk, 2 * i).unwrap_or(0)))
+            chunk
+                .chunks_exact(2)
+                .take(n)
+                .map(|b| {
+                    i16::from_le_bytes([
+                        b.first().copied().unwrap_or(0),
+                        b.get(1).copied().unwrap_or(0),
+                    ])
+                })
                 .collect()
         }
         Coding::Huffman(tables) => {
@@ -1005,7 +1094,7 @@ fn decode_lead(
                     ));
                 }
             }
-            let (values, short) =
+            let (mut values, short) =
                 huffman(chunk, count, tables).map_err(|e| format!("{what}: {e}"))?;
             if let (true, Some(n)) = (short, count) {
                 // Like the reference decoder: the missing samples are 0 (not continued by the
@@ -1014,14 +1103,15 @@ fn decode_lead(
                     "{what}: Huffman data ends after {} of {n} samples, the rest set to 0",
                     values.len()
                 ));
-                let mut out = undo_differences(&values, order);
-                out.resize(n, 0);
-                return Ok(out);
+                undo_differences(&mut values, order);
+                values.resize(n, 0);
+                return Ok(values);
             }
             values
         }
     };
-    Ok(undo_differences(&values, order))
+    undo_differences(&mut values, order);
+    Ok(values)
 }
 
 /// Reference beat as decoded (16-bit units) with its AVM and sample interval.
@@ -1672,15 +1762,17 @@ mod tests {
         for n in 2..x.len() {
             d.push(i64::from(x[n]) - 2 * i64::from(x[n - 1]) + i64::from(x[n - 2]));
         }
-        assert_eq!(undo_differences(&d, 2), x);
+        let undo = |d: &[i64], order: u8| {
+            let mut v: Vec<i16> = d.iter().map(|&v| v as i16).collect();
+            undo_differences(&mut v, order);
+            v
+        };
+        assert_eq!(undo(&d, 2), x);
         let d1: Vec<i64> = std::iter::once(i64::from(x[0]))
             .chain(x.windows(2).map(|p| i64::from(p[1]) - i64::from(p[0])))
             .collect();
-        assert_eq!(undo_differences(&d1, 1), x);
-        assert_eq!(
-            undo_differences(&d, 0),
-            d.iter().map(|&v| v as i16).collect::<Vec<_>>()
-        );
+        assert_eq!(undo(&d1, 1), x);
+        assert_eq!(undo(&d, 0), d.iter().map(|&v| v as i16).collect::<Vec<_>>());
     }
 
     #[test]
