@@ -25,11 +25,17 @@ _dicomkit() {
             dicomkit,find)
                 cmd="dicomkit__subcmd__find"
                 ;;
+            dicomkit,generate)
+                cmd="dicomkit__subcmd__generate"
+                ;;
             dicomkit,help)
                 cmd="dicomkit__subcmd__help"
                 ;;
             dicomkit,move)
                 cmd="dicomkit__subcmd__move"
+                ;;
+            dicomkit,render)
+                cmd="dicomkit__subcmd__render"
                 ;;
             dicomkit,store-ecg)
                 cmd="dicomkit__subcmd__store__subcmd__ecg"
@@ -43,11 +49,17 @@ _dicomkit() {
             dicomkit__subcmd__help,find)
                 cmd="dicomkit__subcmd__help__subcmd__find"
                 ;;
+            dicomkit__subcmd__help,generate)
+                cmd="dicomkit__subcmd__help__subcmd__generate"
+                ;;
             dicomkit__subcmd__help,help)
                 cmd="dicomkit__subcmd__help__subcmd__help"
                 ;;
             dicomkit__subcmd__help,move)
                 cmd="dicomkit__subcmd__help__subcmd__move"
+                ;;
+            dicomkit__subcmd__help,render)
+                cmd="dicomkit__subcmd__help__subcmd__render"
                 ;;
             dicomkit__subcmd__help,store-ecg)
                 cmd="dicomkit__subcmd__help__subcmd__store__subcmd__ecg"
@@ -59,7 +71,7 @@ _dicomkit() {
 
     case "${cmd}" in
         dicomkit)
-            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move store-ecg help"
+            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move store-ecg render generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,8 +242,34 @@ _dicomkit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dicomkit__subcmd__generate)
+            opts="-o -v -q -h -V --output --format --verbose --quiet --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dicomkit__subcmd__help)
-            opts="dump echo find move store-ecg help"
+            opts="dump echo find move store-ecg render generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,6 +324,20 @@ _dicomkit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dicomkit__subcmd__help__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dicomkit__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -301,6 +353,20 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__help__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dicomkit__subcmd__help__subcmd__render)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -404,6 +470,32 @@ _dicomkit() {
                     return 0
                     ;;
                 --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dicomkit__subcmd__render)
+            opts="-o -v -q -h -V --output --format --verbose --quiet --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

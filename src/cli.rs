@@ -64,6 +64,11 @@ pub enum Command {
     /// Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe
     /// import folder mode.
     StoreEcg(cmd::store_ecg::Args),
+    /// Render DICOM images (every transfer syntax, multi-frame) and ECG waveforms to
+    /// PNG/JPEG/GIF (ECGs also to SVG).
+    Render(cmd::render::Args),
+    /// Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object.
+    Generate(cmd::generate::Args),
 }
 
 /// The clap command (for completions, man pages and tests).

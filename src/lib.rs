@@ -3,6 +3,8 @@
 //! The binary (`src/main.rs`) only parses the command line and maps errors to exit codes; the
 //! work is here, in cores that never print and never know clap:
 //! - [`dicom`]: the DICOM data model and file reader (with full Specific Character Set support);
+//! - [`image`]: pixel decoding, the grey-level pipeline, image encoding, ECG plotting, and
+//!   building Secondary Capture objects from pictures;
 //! - [`net`]: associations, DIMSE, C-ECHO/C-FIND/C-MOVE as SCU, a Storage SCP;
 //! - [`input`]: expanding paths, directories and zip archives into inputs;
 //! - [`output`]: the one output layer (table, CSV, JSON, JSON Lines);
@@ -16,6 +18,7 @@ pub mod cmd;
 pub mod dicom;
 pub mod ecg;
 pub mod error;
+pub mod image;
 pub mod import;
 pub mod input;
 pub mod net;
@@ -34,5 +37,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Find(args) => cmd::find::run(&ctx, args),
         Command::Move(args) => cmd::r#move::run(&ctx, args),
         Command::StoreEcg(args) => cmd::store_ecg::run(&ctx, args),
+        Command::Render(args) => cmd::render::run(&ctx, args),
+        Command::Generate(args) => cmd::generate::run(&ctx, args),
     }
 }

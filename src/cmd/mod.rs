@@ -4,7 +4,9 @@
 pub mod dump;
 pub mod echo;
 pub mod find;
+pub mod generate;
 pub mod r#move;
+pub mod render;
 pub mod store_ecg;
 
 use std::io::{self, IsTerminal, Write};
