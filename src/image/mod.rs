@@ -3,6 +3,8 @@
 //! on standard paper ([`ecg_plot`]), and building Secondary Capture objects from pictures
 //! ([`generate`]).
 
+pub mod display;
 pub mod ecg_plot;
+pub mod encode;
 pub mod generate;
 pub mod pixels;
