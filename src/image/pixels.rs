@@ -4,10 +4,25 @@
 //! JPEG 2000), libjpeg-turbo 3.1 through `turbojpeg-sys` (12-bit JPEG extended); native data,
 //! photometric interpretations, palettes and overlays are interpreted here.
 //!
-//! (The types below are the contract between the decoder and the display pipeline; [`decode`]
-//! is being built.)
+//! The types below are the contract between the decoder and the display pipeline.
+//!
+//! Files are read with the crate's own reader ([`crate::dicom::read`]): Part 10 files, raw
+//! data sets without meta (Implicit VR Little Endian guessed from the first bytes), Deflated
+//! and Big Endian data sets. Native pixel data is interpreted here; encapsulated frames are
+//! cut from their fragments here (Basic or Extended Offset Table, one fragment per frame, or
+//! start-of-image markers) and decoded by: our own RLE decoder; libjpeg-turbo 3.1 for every
+//! JPEG process (baseline, 12-bit extended, lossless), with an Adobe marker added to a colour
+//! JPEG that has neither JFIF nor Adobe marker so that the photometric interpretation decides
+//! whether its components are RGB or YCbCr; dicom-transfer-syntax-registry's CharLS and
+//! OpenJPEG adapters (what dicom-pixeldata uses) for JPEG-LS and JPEG 2000, after checking
+//! the codestream's geometry against the data set.
 
 use std::path::Path;
+
+use crate::dicom::read::{ReadOptions, read_bytes, read_file};
+
+mod codec;
+mod dataset;
 
 /// Which frames to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,9 +168,14 @@ pub struct Image {
 
 /// Decode the pixel data of the DICOM file at `path`.
 pub fn decode(path: &Path, frames: FrameSelection) -> Result<Image, PixelError> {
-    let _ = frames;
-    Err(PixelError::Unsupported(format!(
-        "{}: pixel decoding is not built yet",
-        path.display()
-    )))
+    let file = read_file(path, &ReadOptions::default())
+        .map_err(|e| PixelError::Unreadable(e.to_string()))?;
+    dataset::decode_file(file, frames)
+}
+
+/// Decode the pixel data of a DICOM file held in memory (e.g. a zip member).
+pub fn decode_bytes(bytes: &[u8], frames: FrameSelection) -> Result<Image, PixelError> {
+    let file = read_bytes(bytes, &ReadOptions::default())
+        .map_err(|e| PixelError::Unreadable(e.to_string()))?;
+    dataset::decode_file(file, frames)
 }
