@@ -73,6 +73,12 @@ pub struct Displayed {
     pub warnings: Vec<String>,
 }
 
+/// Stored value → output level.
+type GreyFn = Box<dyn Fn(i32) -> u16 + Sync>;
+
+/// The lookup table of [`GreyFn`] over stored values from the first.
+type Table = (i32, Vec<u16>);
+
 /// The VOI stage resolved to one function of the modality value, output in 0..=1.
 #[derive(Debug, Clone)]
 enum VoiFn {
@@ -92,9 +98,7 @@ impl VoiFn {
                 let w = width - 1.0;
                 if x <= c - w / 2.0 {
                     0.0
-                } else if x > c + w / 2.0 {
-                    1.0
-                } else if w <= 0.0 {
+                } else if x > c + w / 2.0 || w <= 0.0 {
                     1.0
                 } else {
                     ((x - c) / w + 0.5).clamp(0.0, 1.0)
@@ -300,27 +304,26 @@ pub fn display(img: &Image, options: &DisplayOptions) -> Result<Displayed, Displ
     let out_max: f64 = if options.sixteen_bit { 65535.0 } else { 255.0 };
     let mut voi_label = String::from("colour");
     // The grey mapping: stored value → output level.
-    let grey_map: Option<(Box<dyn Fn(i32) -> u16 + Sync>, Option<(i32, Vec<u16>)>)> =
-        match stored_min_max(&greys) {
-            None => None,
-            Some((smin, smax)) => {
-                let (voi, label) = choose_voi(img, options, smin, smax, &mut warnings)?;
-                voi_label = label;
-                let modality = img.modality.clone();
-                let invert = img.monochrome1;
-                let f = move |s: i32| -> u16 {
-                    let y = voi.apply(modality_value(&modality, s));
-                    let y = if invert { 1.0 - y } else { y };
-                    (y * out_max).round().clamp(0.0, out_max) as u16
-                };
-                let span = i64::from(smax) - i64::from(smin);
-                let table = (span < (1 << 22)).then(|| {
-                    let t: Vec<u16> = (smin..=smax).into_par_iter().map(&f).collect();
-                    (smin, t)
-                });
-                Some((Box::new(f), table))
-            }
-        };
+    let grey_map: Option<(GreyFn, Option<Table>)> = match stored_min_max(&greys) {
+        None => None,
+        Some((smin, smax)) => {
+            let (voi, label) = choose_voi(img, options, smin, smax, &mut warnings)?;
+            voi_label = label;
+            let modality = img.modality.clone();
+            let invert = img.monochrome1;
+            let f = move |s: i32| -> u16 {
+                let y = voi.apply(modality_value(&modality, s));
+                let y = if invert { 1.0 - y } else { y };
+                (y * out_max).round().clamp(0.0, out_max) as u16
+            };
+            let span = i64::from(smax) - i64::from(smin);
+            let table = (span < (1 << 22)).then(|| {
+                let t: Vec<u16> = (smin..=smax).into_par_iter().map(&f).collect();
+                (smin, t)
+            });
+            Some((Box::new(f), table))
+        }
+    };
     let (w, h) = (img.columns, img.rows);
     let frames: Result<Vec<(u32, DynamicImage)>, DisplayError> = img
         .frames
@@ -570,8 +573,10 @@ mod tests {
     fn linear_window_follows_ps33_c11_2_1_2_1() {
         // c=100, w=11: x <= 94.5 → 0, x > 104.5 → 255, else ((x-99.5)/10+0.5)*255.
         let img = grey(1, 6, vec![vec![94, 95, 99, 100, 104, 105]]);
-        let mut o = DisplayOptions::default();
-        o.voi = VoiChoice::Window(100.0, 11.0);
+        let o = DisplayOptions {
+            voi: VoiChoice::Window(100.0, 11.0),
+            ..Default::default()
+        };
         let d = display(&img, &o).unwrap();
         let want: Vec<u8> = [94.0f64, 95.0, 99.0, 100.0, 104.0, 105.0]
             .iter()
