@@ -175,6 +175,9 @@ fn png_grey8_single_frame_round_trip() {
     assert!(dump.contains("(0008,0060) CS [OT]"), "{dump}");
     assert!(dump.contains("(0008,0064) CS [WSD]"), "{dump}");
     assert!(dump.contains("MONOCHROME2"), "{dump}");
+    // Full-range window: shown as the picture looked.
+    assert!(dump.contains("(0028,1050) DS [128]"), "{dump}");
+    assert!(dump.contains("(0028,1051) DS [256]"), "{dump}");
     let (frames, rows, cols, spp, px) = pydicom_pixels(&out);
     assert_eq!((frames, rows, cols, spp), (1, H, W, 1));
     let expected: Vec<u32> = img.into_raw().into_iter().map(u32::from).collect();
@@ -253,10 +256,13 @@ fn png_rgb_and_rgba_and_grey_alpha() {
 }
 
 fn jpeg_bytes(img: image::DynamicImage) -> Vec<u8> {
+    // Encode the buffer itself: a DynamicImage would be encoded as 3 components.
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&img)
-        .unwrap();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    match img {
+        image::DynamicImage::ImageLuma8(b) => enc.encode_image(&b).unwrap(),
+        other => enc.encode_image(&other.to_rgb8()).unwrap(),
+    }
     out
 }
 
@@ -615,4 +621,40 @@ fn unreadable_inputs_exit_6() {
     let (code, err) = generate_fails(&[s(&input), "-o", s(&out), "--template", s(&text)]);
     assert_eq!(code, 6, "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn render_gives_back_the_same_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let g8 = grey8(5);
+    let g16: ImageBuffer<Luma<u16>, Vec<u16>> =
+        ImageBuffer::from_fn(W, H, |x, y| Luma([(x * 4099 + y * 9001) as u16]));
+    let rgb = rgb8();
+    let cases: [(&str, image::DynamicImage, &[&str]); 3] = [
+        ("g8", g8.into(), &[]),
+        ("g16", g16.into(), &["--16bit"]),
+        ("rgb", rgb.into(), &[]),
+    ];
+    for (name, img, render_args) in cases {
+        let input = write(dir.path(), &format!("{name}.png"), img.clone());
+        let dcm = dir.path().join(format!("{name}.dcm"));
+        generate(&[s(&input), "-o", s(&dcm)]);
+        let back = dir.path().join(format!("{name}-back.png"));
+        let out = dicomkit()
+            .args(["render", "-q"])
+            .arg(&dcm)
+            .arg("-o")
+            .arg(&back)
+            .args(render_args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "render {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rendered = image::open(&back).unwrap();
+        assert_eq!(rendered.color(), img.color(), "{name}");
+        assert_eq!(rendered.as_bytes(), img.as_bytes(), "{name}: same pixels");
+    }
 }

@@ -21,8 +21,9 @@
 //! null}; --set KEYWORD=VALUE (repeatable; a keyword or a tag like 0010,0010). Every value is
 //! checked against its VR (dates YYYYMMDD, times HHMMSS, UIDs, lengths, person names, numbers).
 //! Anything required and not given gets a default: Modality OT, fresh 2.25 UIDs, today's date
-//! and time, Conversion Type WSD, empty patient name and ID, series/instance number 1; -v lists
-//! them (column `defaulted`) and what the conversion changed.
+//! and time, Conversion Type WSD, empty patient name and ID, series/instance number 1, and for
+//! grey pictures a full-range window (8-bit 128/256, 16-bit 32768/65536: shown as they looked);
+//! -v lists them (column `defaulted`) and what the conversion changed.
 //!
 //! One row: output, sop_class_uid, sop_instance_uid, frames, rows, columns, transfer_syntax.
 //! The file is written to a temporary file beside OUTPUT and renamed.

@@ -1093,6 +1093,19 @@ pub fn build(
     if multi {
         defaults.push(("BurnedInAnnotation", "NO".into()));
     }
+    // VOI LUT: a window over the full range shows grey pictures as they looked (identity), not
+    // stretched between their darkest and brightest pixel.
+    match first.kind {
+        PixelKind::Grey8 => {
+            defaults.push(("WindowCenter", "128".into()));
+            defaults.push(("WindowWidth", "256".into()));
+        }
+        PixelKind::Grey16 => {
+            defaults.push(("WindowCenter", "32768".into()));
+            defaults.push(("WindowWidth", "65536".into()));
+        }
+        PixelKind::Rgb8 => {}
+    }
     if multi && first.kind != PixelKind::Rgb8 {
         defaults.push(("PresentationLUTShape", "IDENTITY".into()));
     }
