@@ -63,6 +63,20 @@ fn dicom_ecg_paper_size_follows_speed_and_gain() {
     let tall = layout(&ecg, &opts(25.0, 20.0, 10.0)).unwrap();
     assert_eq!(tall.row_height_mm, 60.0);
     assert_eq!(tall.height_mm, 5.0 + 33.0 + 240.0 + 5.0);
+
+    // A 15 s WFDB record (CPSC 2018 A0001, 12 leads @ 500 Hz): the rhythm strip is 15 s long.
+    let wfdb = load("other-ecg/cpsc2018/A0001.hea");
+    let lay = layout(&wfdb, &opts(25.0, 10.0, 10.0)).unwrap();
+    assert_eq!(lay.kind, LayoutKind::Standard);
+    assert_eq!(lay.duration_s, 15.0);
+    assert_eq!(lay.width_mm, 15.0 + 375.0 + 5.0);
+    assert_eq!(lay.rows[3].segments[0].end_s, 15.0);
+    assert_eq!(
+        plot_png(&wfdb, &opts(25.0, 10.0, 2.0))
+            .unwrap()
+            .dimensions(),
+        (790, 326)
+    );
 }
 
 #[test]
@@ -271,4 +285,31 @@ fn scp_and_aecg_draw_the_same_traces() {
     assert!(dark > 10_000, "only {dark} trace pixels");
     let svg = plot_svg(&xml, &o).unwrap();
     assert!(svg.contains("viewBox=\"0 0 270 163\""));
+}
+
+/// `dicomkit render` on a DICOM-ECG: a PNG of the paper size at the default 10 px/mm, and an SVG
+/// in millimetres.
+#[test]
+fn cli_renders_a_dicom_ecg() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("out.png");
+    common::dicomkit()
+        .arg("render")
+        .arg(common::sample("dicom-ecg/waveform_ecg.dcm"))
+        .arg("-o")
+        .arg(&png)
+        .assert()
+        .success();
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (2700, 1630));
+    let svg = dir.path().join("out.svg");
+    common::dicomkit()
+        .arg("render")
+        .arg(common::sample("dicom-ecg/waveform_ecg.dcm"))
+        .args(["--speed", "50", "-o"])
+        .arg(&svg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains(r#"width="525mm" height="163mm" viewBox="0 0 525 163""#));
 }

@@ -258,7 +258,7 @@ pub fn layout(ecg: &Ecg, options: &PlotOptions) -> Result<Layout, PlotError> {
     let speed = options.speed_mm_s;
     let gain = options.gain_mm_mv;
     let recorded_s = samples as f64 / fs;
-    let duration_s = recorded_s.min(MAX_DURATION_S).max(MIN_DURATION_S);
+    let duration_s = recorded_s.clamp(MIN_DURATION_S, MAX_DURATION_S);
     let mut notes = Vec::new();
     if recorded_s > MAX_DURATION_S {
         notes.push(format!(
@@ -668,7 +668,7 @@ fn drawing(ecg: &Ecg, lay: &Layout) -> Drawing {
             }
             let first = (seg.start_s * fs).ceil().max(0.0);
             let last = (seg.end_s * fs).floor().min(n as f64 - 1.0);
-            if !(first <= last) {
+            if first.is_nan() || last.is_nan() || first > last {
                 continue;
             }
             let (first, last) = (first as usize, last as usize);
@@ -842,9 +842,11 @@ fn stroke(cover: &mut [u8], w: u32, h: u32, a: (f64, f64), b: (f64, f64), half: 
 }
 
 fn draw_text(img: &mut RgbImage, font: &FontRef<'_>, s: &str, x: f64, baseline: f64, em_px: f64) {
-    let Some(scale) = font.pt_to_px_scale(em_px as f32) else {
+    // ab_glyph scales by the font's height (ascent − descent); the size asked for is the em.
+    let Some(units) = font.units_per_em().filter(|u| *u > 0.0) else {
         return;
     };
+    let scale = ab_glyph::PxScale::from(em_px as f32 * font.height_unscaled() / units);
     let scaled = font.as_scaled(scale);
     let (w, h) = (img.width(), img.height());
     let mut caret = x as f32;
