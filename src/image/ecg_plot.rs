@@ -23,7 +23,7 @@
 //! - Height = `38 + rows · 3·g + 5` mm: 163 mm for the standard layout at 10 mm/mV.
 //! - Pixels: `width_px = ceil(width_mm · px_per_mm)` (same for the height); a point at
 //!   `(x, y)` mm lies in pixel `(floor(x · px_per_mm), floor(y · px_per_mm))`. Raster images are
-//!   limited to [`MAX_PIXELS`] pixels.
+//!   limited to [`MAX_PIXELS`] pixels, the paper (PNG and SVG) to [`MAX_PAPER_MM`] a side.
 //! - Grid: thin lines every 1 mm ([`GRID_MINOR`], left out below 2 px/mm) and thicker ones
 //!   every 5 mm ([`GRID_MAJOR`]), from `(5, grid_top)` to the bottom-right margin.
 //!
@@ -103,6 +103,8 @@ pub const ROW_MV: f64 = 3.0;
 pub const BASELINE_FRACTION: f64 = 0.6;
 /// Most rows of the one-row-per-lead layout.
 pub const MAX_ROWS: usize = 24;
+/// Longest side of the paper, mm (also bounds the SVG).
+pub const MAX_PAPER_MM: f64 = 100_000.0;
 /// Largest raster image, in pixels.
 pub const MAX_PIXELS: u64 = 60_000_000;
 /// Paper colour.
@@ -385,8 +387,13 @@ pub fn layout(ecg: &Ecg, options: &PlotOptions) -> Result<Layout, PlotError> {
         }
     }
     let height_mm = grid_top_mm + rows.len() as f64 * row_height_mm + MARGIN_MM;
-    if !(width_mm.is_finite() && height_mm.is_finite()) {
-        return Err(invalid("speed or gain too large to lay out"));
+    if !(width_mm <= MAX_PAPER_MM && height_mm <= MAX_PAPER_MM) {
+        return Err(invalid(format!(
+            "the paper would be {} × {} mm (more than {} mm a side): lower the speed or gain",
+            num1(width_mm),
+            num1(height_mm),
+            num(MAX_PAPER_MM)
+        )));
     }
     let ppm = options.px_per_mm;
     let width_px = to_px_count(width_mm * ppm);
@@ -1162,6 +1169,12 @@ mod tests {
             px_per_mm: 1000.0,
             ..Default::default()
         };
+        let fast = PlotOptions {
+            speed_mm_s: 1e12,
+            ..Default::default()
+        };
+        let e = plot_svg(&twelve(5000), &fast).unwrap_err().to_string();
+        assert!(e.contains("lower the speed or gain"), "{e}");
         assert!(
             plot_png(&twelve(5000), &huge)
                 .unwrap_err()
