@@ -9,9 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::{python, sample, samples};
-use dicomkit::image::pixels::{
-    Frame, FrameSelection, Image, ModalityLut, PixelError, Voi, decode,
-};
+use dicomkit::image::pixels::{Frame, FrameSelection, Image, ModalityLut, PixelError, Voi, decode};
 
 fn image(name: &str) -> Image {
     let path = sample(&format!("dicom-images/{name}"));
@@ -108,8 +106,14 @@ fn pydicom_spot_values_grey() {
     let liver = image("liver.dcm");
     assert_eq!(row_range(&liver, 0, 155, 180..183), [0, 1, 1]);
     assert_eq!(row_range(&liver, 0, 155, 310..314), [1, 0, 1, 0]);
-    assert_eq!(row_range(&liver, 1, 146, 253..261), [0, 1, 1, 1, 1, 1, 0, 1]);
-    assert_eq!(row_range(&liver, 2, 364, 137..145), [0, 1, 0, 1, 1, 0, 0, 1]);
+    assert_eq!(
+        row_range(&liver, 1, 146, 253..261),
+        [0, 1, 1, 1, 1, 1, 0, 1]
+    );
+    assert_eq!(
+        row_range(&liver, 2, 364, 137..145),
+        [0, 1, 0, 1, 1, 0, 0, 1]
+    );
     // Signed J2K whose codestream sign disagrees with Pixel Representation.
     let mm = decode(
         &sample("dicom-malformed/J2K_pixelrep_mismatch.dcm"),
@@ -118,7 +122,10 @@ fn pydicom_spot_values_grey() {
     .expect("J2K_pixelrep_mismatch decodes");
     assert_eq!(g(&mm, 0, 0, 0), -2000);
     let col: Vec<i32> = (47..57).map(|r| g(&mm, 0, r, 279)).collect();
-    assert_eq!(col, [621, 412, 138, -193, -520, -767, -907, -966, -988, -995]);
+    assert_eq!(
+        col,
+        [621, 412, 138, -193, -520, -767, -907, -966, -988, -995]
+    );
     let padded = decode(
         &sample("dicom-malformed/MR_small_padded.dcm"),
         FrameSelection::All,
@@ -144,7 +151,12 @@ fn pydicom_spot_values_colour() {
     for name in ["SC_rgb.dcm", "SC_rgb_rle.dcm", "SC_rgb_jpeg_gdcm.dcm"] {
         let img = image(name);
         for (k, want) in expected.iter().enumerate() {
-            assert_eq!(c(&img, 0, 5 + 10 * k, 50), *want, "{name} row {}", 5 + 10 * k);
+            assert_eq!(
+                c(&img, 0, 5 + 10 * k, 50),
+                *want,
+                "{name} row {}",
+                5 + 10 * k
+            );
         }
     }
     let be = image("ExplVR_BigEnd.dcm");
@@ -182,7 +194,12 @@ fn pydicom_spot_values_colour() {
     ] {
         let img = image(name);
         for (k, want) in ybr_rgb.iter().enumerate() {
-            assert_eq!(c(&img, 0, 5 + 10 * k, 50), *want, "{name} row {}", 5 + 10 * k);
+            assert_eq!(
+                c(&img, 0, 5 + 10 * k, 50),
+                *want,
+                "{name} row {}",
+                5 + 10 * k
+            );
         }
     }
 }
@@ -190,7 +207,10 @@ fn pydicom_spot_values_colour() {
 /// Decoded frames of two files are identical.
 fn assert_same_frames(a: &str, b: &str) {
     let (x, y) = (image(a), image(b));
-    assert_eq!((x.rows, x.columns, x.frame_count), (y.rows, y.columns, y.frame_count));
+    assert_eq!(
+        (x.rows, x.columns, x.frame_count),
+        (y.rows, y.columns, y.frame_count)
+    );
     assert_eq!(x.frames, y.frames, "{a} and {b} differ");
 }
 
@@ -222,8 +242,11 @@ fn identical_pixel_families_decode_identically() {
 /// The largest sample difference between the frames of a sample and a reference file.
 fn max_difference(file: &str, reference: &str) -> i64 {
     let a = image(file);
-    let b = decode(&sample(&format!("reference/{reference}")), FrameSelection::All)
-        .unwrap_or_else(|e| panic!("{reference}: {e}"));
+    let b = decode(
+        &sample(&format!("reference/{reference}")),
+        FrameSelection::All,
+    )
+    .unwrap_or_else(|e| panic!("{reference}: {e}"));
     assert_eq!((a.rows, a.columns), (b.rows, b.columns));
     let values = |img: &Image| -> Vec<i64> {
         match &img.frames[0].1 {
@@ -258,7 +281,11 @@ fn decompressed_reference_pairs() {
 /// pydicom's RGB for a file (scripts/pixel-oracle.py): (frames, rows, columns, max, samples).
 fn oracle(path: &Path) -> (usize, usize, usize, u16, Vec<u16>) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pixel-oracle.py");
-    let out = python().arg(script).arg(path).output().expect("python runs");
+    let out = python()
+        .arg(script)
+        .arg(path)
+        .output()
+        .expect("python runs");
     assert!(
         out.status.success(),
         "pixel-oracle.py failed on {}: {}",
@@ -267,7 +294,10 @@ fn oracle(path: &Path) -> (usize, usize, usize, u16, Vec<u16>) {
     );
     let newline = out.stdout.iter().position(|&b| b == b'\n').expect("header");
     let header = String::from_utf8_lossy(&out.stdout[..newline]).to_string();
-    let h: Vec<usize> = header.split(' ').map(|s| s.parse().expect("number")).collect();
+    let h: Vec<usize> = header
+        .split(' ')
+        .map(|s| s.parse().expect("number"))
+        .collect();
     let samples = out.stdout[newline + 1..]
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
@@ -288,7 +318,11 @@ fn palettes_and_ybr_match_pydicom_whole_frames() {
         let (frames, rows, cols, max, want) = oracle(&path);
         let img = image(name);
         assert_eq!(
-            (img.frame_count as usize, img.rows as usize, img.columns as usize),
+            (
+                img.frame_count as usize,
+                img.rows as usize,
+                img.columns as usize
+            ),
             (frames, rows, cols),
             "{name}"
         );
@@ -320,7 +354,10 @@ fn attributes_for_the_display() {
     let mlut = image("mlut_18.dcm");
     match &mlut.modality {
         ModalityLut::Table(lut) => {
-            assert_eq!((lut.first_mapped, lut.bits, lut.data.len()), (-2048, 16, 4096));
+            assert_eq!(
+                (lut.first_mapped, lut.bits, lut.data.len()),
+                (-2048, 16, 4096)
+            );
             assert_eq!((lut.data[0], lut.data[4095]), (0, 65535));
         }
         other => panic!("mlut_18: {other:?}"),
@@ -397,7 +434,10 @@ fn files_without_pixel_data_say_what_they_are() {
         ),
         ("UN_sequence.dcm", "no pixel data: this is a CT Image"),
     ] {
-        match decode(&sample(&format!("dicom-images/{name}")), FrameSelection::All) {
+        match decode(
+            &sample(&format!("dicom-images/{name}")),
+            FrameSelection::All,
+        ) {
             Err(PixelError::NoPixelData(text)) => assert_eq!(text, what, "{name}"),
             other => panic!("{name}: {other:?}"),
         }
@@ -442,7 +482,11 @@ fn every_sample_image_decodes_or_gives_its_documented_error() {
         if !path.is_file() {
             continue;
         }
-        let name = path.file_name().expect("name").to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
         let result = decode(&path, FrameSelection::All);
         match DOCUMENTED_ERRORS.iter().find(|(n, _)| *n == name) {
             Some((_, want)) => match result {
@@ -488,7 +532,11 @@ fn malformed_files_never_panic() {
     let mut errors = Vec::new();
     for entry in std::fs::read_dir(samples().join("dicom-malformed")).expect("dir") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
         match decode(&path, FrameSelection::All) {
             Ok(img) => assert!(!img.frames.is_empty(), "{name}"),
             Err(e) => {
@@ -505,5 +553,23 @@ fn malformed_files_never_panic() {
         errors
             .iter()
             .any(|(n, k)| n == "MR_truncated.dcm" && *k == "Corrupt")
+    );
+}
+
+/// Decoding must not be the bottleneck of `render` batches: 100 frames of 512x512 16-bit CT
+/// take about 0.3 s here in the test profile (2 ms per frame in release); the bound is loose
+/// for busy machines.
+#[test]
+fn decoding_is_fast_enough_for_batches() {
+    let path = sample("dicom-images/eCT_Supplemental.dcm");
+    let t = std::time::Instant::now();
+    for _ in 0..50 {
+        let img = decode(&path, FrameSelection::All).expect("decodes");
+        assert_eq!(img.frames.len(), 2);
+    }
+    let elapsed = t.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(5),
+        "100 frames 512x512 16-bit took {elapsed:?}"
     );
 }

@@ -376,11 +376,11 @@ fn jpeg<'a>(data: &[u8], f: &Format) -> Result<Decoded<'a>, PixelError> {
                 f.samples
             )));
         }
-        let format = if grey {
+        let format: i32 = if grey {
             turbojpeg_sys::TJPF_TJPF_GRAY
         } else {
             turbojpeg_sys::TJPF_TJPF_RGB
-        } as i32;
+        };
         let count = f.pixels() * usize::from(f.samples);
         let (out, bps) = if precision <= 8 {
             let mut buf = vec![0u8; count];
@@ -650,4 +650,51 @@ fn jpeg_2000<'a>(data: &[u8], f: &Format) -> Result<Decoded<'a>, PixelError> {
         },
         ybr422: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_from_offset_table_and_from_start_markers() {
+        let fragments = vec![vec![0xFF, 0xD8, 1, 2], vec![3, 4], vec![0xFF, 0xD8, 5, 6]];
+        // Basic Offset Table: frame 1 at 0, frame 2 at (4 + 8) + (2 + 8) = 22.
+        let f = frame_bytes(&fragments, &[0, 22], None, 2, 1).expect("frame 2");
+        assert_eq!(&*f, [0xFF, 0xD8, 5, 6]);
+        let f = frame_bytes(&fragments, &[0, 22], None, 2, 0).expect("frame 1");
+        assert_eq!(&*f, [0xFF, 0xD8, 1, 2, 3, 4]);
+        // No table: a fragment starting with SOI starts a frame.
+        let f = frame_bytes(&fragments, &[], None, 2, 0).expect("frame 1");
+        assert_eq!(&*f, [0xFF, 0xD8, 1, 2, 3, 4]);
+        assert!(matches!(
+            frame_bytes(&fragments, &[], None, 4, 3),
+            Err(PixelError::Corrupt(_))
+        ));
+        // One frame: every fragment.
+        let f = frame_bytes(&fragments, &[], None, 1, 0).expect("frame 1");
+        assert_eq!(f.len(), 10);
+    }
+
+    #[test]
+    fn packbits_runs_and_literals() {
+        let mut out = Vec::new();
+        // literal of 2, run of 3, no-op, literal of 1
+        packbits(&[1, 10, 11, 0xFE, 7, 0x80, 0, 9], 100, &mut out);
+        assert_eq!(out, [10, 11, 7, 7, 7, 9]);
+        out.clear();
+        packbits(&[0xFE, 7], 2, &mut out);
+        assert_eq!(out, [7, 7]);
+    }
+
+    #[test]
+    fn jpeg_markers_are_found() {
+        let jpeg = [
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 7, b'J', b'F', b'I', b'F', 0, 0xFF, 0xC3, 0, 11, 8, 0, 1, 0,
+            1, 3, 0, 0, 0, 0xFF, 0xDA,
+        ];
+        let info = jpeg_info(&jpeg);
+        assert!(info.jfif && !info.adobe && info.lossless);
+        assert_eq!(info.components, 3);
+    }
 }

@@ -13,6 +13,9 @@ use crate::dicom::{DicomFile, Element, Item, PIXEL_DATA, Tag};
 
 const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
 
+/// The largest frame decoded, in samples (a 16k x 16k RGB image).
+const MAX_SAMPLES_PER_FRAME: u64 = 16384 * 16384 * 3;
+
 /// Attribute access over one data set's elements.
 #[derive(Clone, Copy)]
 pub(super) struct Attrs<'a> {
@@ -370,6 +373,13 @@ fn read_format(a: &Attrs, ts: &str) -> Result<Format, PixelError> {
     if samples == 3 && bits_allocated != 8 && bits_allocated != 16 {
         return Err(PixelError::Unsupported(format!(
             "colour pixel data with Bits Allocated {bits_allocated} is not supported"
+        )));
+    }
+    // A guard against absurd allocations from a few bytes of header.
+    let samples_per_frame = u64::from(rows) * u64::from(columns) * u64::from(samples);
+    if samples_per_frame > MAX_SAMPLES_PER_FRAME {
+        return Err(PixelError::Unsupported(format!(
+            "the image is too large: {columns}x{rows} with {samples} sample(s) per pixel"
         )));
     }
     // Number of Frames: absent, empty or invalid means one frame.
@@ -932,7 +942,8 @@ fn overlays(a: &Attrs) -> Vec<Overlay> {
         }
         for k in 0..count {
             let start = k * size;
-            if start / 8 >= data.len() {
+            // Only planes the data covers (this also bounds the memory used).
+            if (start + size).div_ceil(8) > data.len() {
                 break;
             }
             frames.push(
@@ -1008,6 +1019,94 @@ mod tests {
         let data = [0u16, 3, 0, 1, 2, 1, 4, 10, 2, 1, 0, 0];
         let lut = expand_segmented(&data, false, None, None, 0).expect("valid");
         assert_eq!(lut, vec![0, 1, 2, 4, 6, 8, 10, 0, 1, 2]);
+    }
+
+    fn el(tag: Tag, vr: dicom_core::VR, value: Value) -> Element {
+        Element {
+            tag,
+            vr,
+            length: None,
+            value,
+        }
+    }
+
+    fn ds(text: &str) -> Value {
+        Value::Strings(text.split('\\').map(str::to_owned).collect())
+    }
+
+    #[test]
+    fn frame_time_from_frame_time_or_cine_rate() {
+        use dicom_core::VR;
+        let by_time = [el(t(0x0018, 0x1063), VR::DS, ds("33.3"))];
+        let a = Attrs {
+            elements: &by_time,
+            big_endian: false,
+        };
+        assert_eq!(frame_time(&a), Some(33.3));
+        let by_rate = [el(t(0x0018, 0x0040), VR::IS, ds("25"))];
+        let a = Attrs {
+            elements: &by_rate,
+            big_endian: false,
+        };
+        assert_eq!(frame_time(&a), Some(40.0));
+        let a = Attrs {
+            elements: &[],
+            big_endian: false,
+        };
+        assert_eq!(frame_time(&a), None);
+    }
+
+    #[test]
+    fn multi_frame_overlay_starts_at_its_image_frame_origin() {
+        use dicom_core::VR;
+        // 2x4 overlay, 2 overlay frames, applying to image frames 3 and 4.
+        let elements = [
+            el(t(0x6000, 0x0010), VR::US, Value::UInts(vec![2])),
+            el(t(0x6000, 0x0011), VR::US, Value::UInts(vec![4])),
+            el(t(0x6000, 0x0015), VR::IS, ds("2")),
+            el(t(0x6000, 0x0050), VR::SS, Value::Ints(vec![1, 1])),
+            el(t(0x6000, 0x0051), VR::US, Value::UInts(vec![3])),
+            el(
+                t(0x6000, 0x3000),
+                VR::OW,
+                Value::Bytes(vec![0b1000_0001, 0b1111_0000]),
+            ),
+        ];
+        let a = Attrs {
+            elements: &elements,
+            big_endian: false,
+        };
+        let o = overlays(&a);
+        assert_eq!(o.len(), 1);
+        let frames = &o[0].frames;
+        assert_eq!(frames.len(), 4);
+        assert!(frames[0].is_empty() && frames[1].is_empty());
+        let bits = |v: &Vec<bool>| v.iter().map(|&b| u8::from(b)).collect::<Vec<_>>();
+        assert_eq!(bits(&frames[2]), [1, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(bits(&frames[3]), [0, 0, 0, 0, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn lut_descriptor_quirks() {
+        use dicom_core::VR;
+        let elements = [el(
+            t(0x0028, 0x1101),
+            VR::US,
+            Value::UInts(vec![0, 65535 - 99, 16]),
+        )];
+        let a = Attrs {
+            elements: &elements,
+            big_endian: false,
+        };
+        // 0 entries means 65536; the first mapped value is signed for signed data.
+        assert_eq!(
+            descriptor(&a, t(0x0028, 0x1101), true),
+            Some((65536, -100, 16))
+        );
+        assert_eq!(
+            descriptor(&a, t(0x0028, 0x1101), false),
+            Some((65536, 65436, 16))
+        );
     }
 
     #[test]
