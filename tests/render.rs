@@ -645,3 +645,26 @@ fn ecgs_plot_to_png_and_svg() {
     assert_eq!(out.status.code(), Some(6));
     assert!(!dir.path().join("ct.svg").exists());
 }
+
+#[test]
+fn overlays_burn_in_white_only_when_asked() {
+    let dir = tmp();
+    let input = sample("dicom-images/examples_overlay.dcm");
+    let plain = dir.path().join("plain.png");
+    let burnt = dir.path().join("burnt.png");
+    ok(&render(&[s(&input), "-o", s(&plain)]));
+    ok(&render(&[s(&input), "-o", s(&burnt), "--overlays"]));
+    let (a, b) = (luma8(&plain), luma8(&burnt));
+    let mut changed = 0;
+    for (x, y) in a.pixels().zip(b.pixels()) {
+        if x != y {
+            changed += 1;
+            assert_eq!(y.0[0], 255, "overlay pixels are white");
+        }
+    }
+    // The 64x64 overlay plane has set bits over the image.
+    assert!(
+        changed > 0 && changed <= 64 * 64,
+        "{changed} pixels changed"
+    );
+}
