@@ -68,7 +68,8 @@ pub enum Frame {
     Grey(Vec<i32>),
     /// Colour: interleaved R, G, B per pixel (planar data and YBR already converted to RGB,
     /// palettes already applied), each sample in `0..=max` where `max` is 255 for 8-bit and
-    /// 65535 for 16-bit output.
+    /// 65535 for 16-bit output (samples with fewer Bits Stored are scaled to that range; a
+    /// palette with 16-bit entries gives 65535).
     Rgb {
         /// Interleaved RGB samples.
         samples: Vec<u16>,
@@ -131,7 +132,9 @@ pub struct Overlay {
     pub columns: u32,
     /// Overlay Origin (row, column), 1-based like the standard.
     pub origin: (i32, i32),
-    /// Bits, row by row, for each overlay frame (one entry when the overlay is not multi-frame).
+    /// Bits, row by row, for each overlay frame. A single entry applies to every image frame;
+    /// otherwise `frames[i]` applies to image frame `i + 1`, and an empty entry means no
+    /// overlay on that frame (the frames before Image Frame Origin (60xx,0051) are empty).
     pub frames: Vec<Vec<bool>>,
 }
 
@@ -154,13 +157,19 @@ pub struct Image {
     pub signed: bool,
     /// MONOCHROME1: the display is inverted (minimum is white).
     pub monochrome1: bool,
-    /// The Modality LUT stage.
+    /// The Modality LUT stage ([`ModalityLut::Identity`] for colour images, and for a slope
+    /// of 1 with an intercept of 0). Read from the top level, else from the shared or first
+    /// per-frame functional group (enhanced multi-frame).
     pub modality: ModalityLut,
-    /// The VOI transformations the file states, first is the default.
+    /// The VOI transformations the file states, first is the default: VOI LUT Sequence tables
+    /// first (pydicom's preference), then the windows; the functional groups' Frame VOI LUT
+    /// when the top level has none. Empty for colour images.
     pub voi: Vec<Voi>,
-    /// Overlay planes (60xx).
+    /// Overlay planes (60xx) with Overlay Data (60xx,3000); overlays embedded in unused pixel
+    /// bits (retired) are not read.
     pub overlays: Vec<Overlay>,
-    /// Time between frames in ms: Frame Time, or 1000 / Cine Rate, when stated.
+    /// Time between frames in ms: Frame Time, or 1000 / Cine Rate, or 1000 / Recommended
+    /// Display Frame Rate, when stated.
     pub frame_time_ms: Option<f64>,
     /// Transfer syntax UID of the file.
     pub transfer_syntax: String,
