@@ -598,6 +598,25 @@ fn jpeg_ls<'a>(data: &[u8], f: &Format) -> Result<Decoded<'a>, PixelError> {
     })
 }
 
+/// Whether the main header's COD marker says a multiple component transform is used.
+fn j2k_mct(data: &[u8]) -> bool {
+    let Some(soc) = data.windows(4).position(|w| w == [0xFF, 0x4F, 0xFF, 0x51]) else {
+        return false;
+    };
+    let mut i = soc + 2;
+    while let Some(&[0xFF, marker, hi, lo]) = data.get(i..i + 4) {
+        if marker == 0x52 {
+            // Lcod(2) Scod(1) progression(1) layers(2) MCT(1)
+            return data.get(i + 4 + 4).is_some_and(|&m| m == 1);
+        }
+        if marker == 0x90 || marker == 0x93 {
+            return false;
+        }
+        i += 2 + usize::from(u16::from_be_bytes([hi, lo]));
+    }
+    false
+}
+
 /// JPEG 2000 through OpenJPEG; the codestream's SIZ is checked first (the adapter indexes
 /// its output by the codestream's own size).
 fn jpeg_2000<'a>(data: &[u8], f: &Format) -> Result<Decoded<'a>, PixelError> {
@@ -642,8 +661,9 @@ fn jpeg_2000<'a>(data: &[u8], f: &Format) -> Result<Decoded<'a>, PixelError> {
         bit_offset: 0,
         big_endian: false,
         planar: false,
-        // OpenJPEG applies the inverse component transform of YBR_RCT / YBR_ICT.
-        colour: if matches!(f.photometric.as_str(), "YBR_RCT" | "YBR_ICT") {
+        // OpenJPEG applies the inverse multiple component transform (YBR_RCT / YBR_ICT) when
+        // the codestream uses one; without it the samples are as the data set states.
+        colour: if matches!(f.photometric.as_str(), "YBR_RCT" | "YBR_ICT") || j2k_mct(data) {
             Colour::Rgb
         } else {
             Colour::Stated
