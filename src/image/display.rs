@@ -334,17 +334,41 @@ pub fn display(img: &Image, options: &DisplayOptions) -> Result<Displayed, Displ
                     let Some((f, table)) = &grey_map else {
                         return Err(DisplayError::Invalid("no grey mapping".into()));
                     };
-                    let levels: Vec<u16> = match table {
-                        Some((smin, t)) => v
-                            .iter()
-                            .map(|&s| {
-                                let i = (i64::from(s) - i64::from(*smin)) as usize;
-                                t.get(i).copied().unwrap_or(0)
-                            })
-                            .collect(),
-                        None => v.iter().map(|&s| f(s)).collect(),
-                    };
-                    grey_picture(w, h, levels, options.sixteen_bit)?
+                    match (table, options.sixteen_bit) {
+                        (Some((smin, t)), false) => {
+                            // One pass straight to 8-bit levels: the table's values are <= 255.
+                            let t8: Vec<u8> = t.iter().map(|&x| x.min(255) as u8).collect();
+                            let smin = *smin;
+                            let bytes: Vec<u8> = v
+                                .iter()
+                                .map(|&s| {
+                                    let i = s.wrapping_sub(smin) as u32 as usize;
+                                    t8.get(i).copied().unwrap_or(0)
+                                })
+                                .collect();
+                            GrayImage::from_raw(w, h, bytes)
+                                .map(DynamicImage::ImageLuma8)
+                                .ok_or_else(|| {
+                                    DisplayError::Invalid(
+                                        "frame size does not match rows x columns".into(),
+                                    )
+                                })?
+                        }
+                        (Some((smin, t)), true) => {
+                            let smin = *smin;
+                            let levels: Vec<u16> = v
+                                .iter()
+                                .map(|&s| {
+                                    let i = s.wrapping_sub(smin) as u32 as usize;
+                                    t.get(i).copied().unwrap_or(0)
+                                })
+                                .collect();
+                            grey_picture(w, h, levels, true)?
+                        }
+                        (None, sixteen) => {
+                            grey_picture(w, h, v.iter().map(|&s| f(s)).collect(), sixteen)?
+                        }
+                    }
                 }
                 Frame::Rgb { samples, max } => {
                     rgb_picture(w, h, samples, *max, options.sixteen_bit)?
