@@ -154,17 +154,34 @@ complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -s q -l qui
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand store-ecg" -s V -l version -d 'Print version'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s o -l output -d 'Output file, pattern or directory (ending in `/`)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s o -l output -d 'Output file, frame pattern ({frame}) or directory (trailing `/` or existing)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l image-format -d 'Output type (default: OUTPUT\'s extension; png in directory mode)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l quality -d 'JPEG quality, 1–100' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l frame -d 'Frame to render, 1-based, or `all` (one file per frame, or one animated GIF)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l fps -d 'Animated GIF frame rate (default: Frame Time / Cine Rate of the file, else 10)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l window -d 'Window centre and width (LINEAR), overriding the file\'s VOI' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l voi -d 'VOI when --window is not given: auto, minmax, full, or N (the file\'s N-th)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l size -d 'Resize to exactly W x H (Lanczos3)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l max-size -d 'Shrink to fit within N x N, keeping the aspect ratio (Lanczos3; never enlarges)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l speed -d 'ECG paper speed in mm/s' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l gain -d 'ECG gain in mm/mV' -r
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
 csv\t''
 json\t''
 ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l 16bit -d '16-bit PNG (the VOI output scaled to 0..65535)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l overlays -d 'Burn overlay planes (60xx) in, white'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s q -l quiet -d 'Only errors on stderr'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s h -l help -d 'Print help'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s V -l version -d 'Print version'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s o -l output -d 'The DICOM file to write' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s o -l output -d 'The DICOM file to write (replaced if it exists)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l encode -d 'Pixel storage [default: jpeg when every input is a JPEG, else native]' -r -f -a "native\t'Uncompressed pixels (JPEG inputs decoded)'
+jpeg\t'JPEG Baseline (JPEG inputs embedded, other pictures compressed)'"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l set -d 'Set an attribute: KEYWORD=VALUE or TAG=VALUE (e.g. PatientName=Doe^Jane, 0010,0020=123)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l meta -d 'Attributes from a JSON object of keyword → value' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l template -d 'Copy patient and study attributes from this DICOM file' -r -F
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
 csv\t''
 json\t''
@@ -172,7 +189,7 @@ ndjson\t''"
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s q -l quiet -d 'Only errors on stderr'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'

@@ -53,3 +53,16 @@ echo "== store-ecg: a synthetic HL7 aECG converted to a DICOM 12-lead ECG (valid
 dk store-ecg --dry-run --out "$work/ecg" testdata/ecg_synthetic.xml
 dk store-ecg testdata/ecg_synthetic.xml
 dk find --patient-id ECG001 -k StudyDescription
+
+echo
+echo "== render: a DICOM image to PNG (its own window), a 16-bit PNG, and the ECG on standard paper (PNG and SVG)"
+dk render testdata/ct_latin1.dcm -o "$work/ct.png"
+dk render --16bit testdata/ct_latin1.dcm -o "$work/ct16.png"
+dk render testdata/ecg_synthetic.xml -o "$work/ecg.png"
+dk render --speed 50 testdata/ecg_synthetic.xml -o "$work/ecg.svg"
+file "$work/ct.png" "$work/ct16.png" "$work/ecg.png" "$work/ecg.svg" 2>/dev/null || ls -l "$work"/*.png "$work"/*.svg
+
+echo
+echo "== generate: the rendered PNG back into a Secondary Capture object for a patient, then dumped"
+dk generate "$work/ct.png" -o "$work/sc.dcm" --set PatientName='Demo^Picture' --set PatientID=DK9000 --set StudyDescription='From a PNG'
+dk dump --fields SOPClassUID,PatientName,PatientID,Rows,Columns,PhotometricInterpretation "$work/sc.dcm"

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(dcmtk orthanc dicom3tools hyperfine curl iproute2 cmake)
+DEB_PACKAGES=(dcmtk orthanc dicom3tools hyperfine curl iproute2 cmake libopenjp2-tools)
 PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3)
 
 missing=()
