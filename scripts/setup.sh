@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(dcmtk orthanc dicom3tools hyperfine curl iproute2 cmake libopenjp2-tools)
-PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3)
+PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3 onnx==1.23.2 onnxruntime==1.31.1)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -35,3 +35,5 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
   touch "$stamp"
 fi
+
+bash scripts/fetch-onnxruntime.sh >/dev/null  # ONNX Runtime library for ecg-infer (.onnxruntime/)
