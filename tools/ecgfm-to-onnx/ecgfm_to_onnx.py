@@ -253,7 +253,7 @@ class ECGFM(torch.nn.Module):
 
 
 def conv_len(n, spec):
-    for (_, k, _), s in zip(spec["convs"], spec["strides"]):
+    for (_, _, k), s in zip(spec["convs"], spec["strides"]):  # (Cout, Cin, K)
         n = (n - k) // s + 1
     return n
 

@@ -4,6 +4,7 @@ compared with the independent NumPy reference (reference.py). Prints the numbers
 
   test_converter.py            small models, then the full 768 x 12 models
   test_converter.py --quick    small models only
+  FAIRSEQ_SIGNALS=/path/to/fairseq-signals test_converter.py   also compare with the original modules
 """
 import json
 import os
@@ -21,6 +22,8 @@ sys.path.insert(0, HERE)
 import reference  # noqa: E402
 
 TOL = 1e-4
+# Optional: a source checkout of Jwoo5/fairseq-signals; then the original modules are a second oracle.
+FS = os.environ.get("FAIRSEQ_SIGNALS")
 PY = sys.executable
 failures = []
 
@@ -86,6 +89,14 @@ def case(tmp, kind, small, wn, seed):
         check(got.shape == want.shape and np.isfinite(got).all() and diff <= TOL,
               f"{name}: batch {b}: onnxruntime {got.shape} vs NumPy reference: max abs diff {diff:.3e} "
               f"(max |ref| {np.abs(want).max():.3f}; ort {t4 - t3:.2f} s, ref {t5 - t4:.1f} s)")
+        if FS and b == 3:
+            np.save(os.path.join(tmp, "x.npy"), x)
+            r = run(os.path.join(HERE, "fs_oracle.py"), FS, ckpt, os.path.join(tmp, "x.npy"),
+                    os.path.join(tmp, "fs.npy"))
+            ok = r.returncode == 0
+            fs_diff = float(np.abs(got - np.load(os.path.join(tmp, "fs.npy"))).max()) if ok else float("nan")
+            check(ok and fs_diff <= TOL, f"{name}: batch {b}: onnxruntime vs original fairseq-signals modules "
+                  f"(strict load): max abs diff {fs_diff:.3e} {r.stderr.strip()[-300:]}")
     size = os.path.getsize(out) + sum(os.path.getsize(os.path.join(tmp, f)) for f in os.listdir(tmp)
                                      if f.startswith(name + ".onnx.") or f.endswith(".data"))
     print(f"     {name}: checkpoint {os.path.getsize(ckpt) / 1e6:.1f} MB, ONNX {size / 1e6:.1f} MB, "
@@ -114,6 +125,7 @@ def negative(tmp):
 
 def main():
     quick = "--quick" in sys.argv[1:]
+    print(f"fairseq-signals oracle: {FS if FS else 'not run (set FAIRSEQ_SIGNALS=/path/to/checkout)'}")
     start = time.time()
     with tempfile.TemporaryDirectory(prefix="ecgfm-test-") as tmp:
         case(tmp, "pretrained", True, "old", 1)
