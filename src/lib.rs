@@ -5,6 +5,8 @@
 //! - [`dicom`]: the DICOM data model and file reader (with full Specific Character Set support);
 //! - [`image`]: pixel decoding, the grey-level pipeline, image encoding, ECG plotting, and
 //!   building Secondary Capture objects from pictures;
+//! - [`infer`]: ECG foundation-model inference (ECG-FM via ONNX Runtime): runtime, preprocessing,
+//!   aggregation;
 //! - [`net`]: associations, DIMSE, C-ECHO/C-FIND/C-MOVE as SCU, a Storage SCP;
 //! - [`input`]: expanding paths, directories and zip archives into inputs;
 //! - [`output`]: the one output layer (table, CSV, JSON, JSON Lines);
@@ -20,6 +22,7 @@ pub mod ecg;
 pub mod error;
 pub mod image;
 pub mod import;
+pub mod infer;
 pub mod input;
 pub mod net;
 pub mod output;
