@@ -1,0 +1,264 @@
+//! ECG-FM inference core: the ONNX Runtime library loads from the project folder (setup fetches
+//! it, so its absence fails the test), model outputs equal onnxruntime-python's, a missing library
+//! is the clear error, and the preprocessing equals an independent NumPy implementation of the
+//! reference notebook on the real samples.
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use dicomkit::infer::preprocess::{self, Options};
+use dicomkit::infer::runtime::{self, Runtime};
+use dicomkit::infer::{InferError, LABELS};
+use ndarray::{Array3, ArrayD, IxDyn};
+
+/// A fresh directory for this test's files.
+fn workdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Write a float32 array as .npy (version 1.0, little-endian, C order).
+fn write_npy(path: &Path, shape: &[usize], data: &[f32]) {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_txt = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in data {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).expect("write npy");
+}
+
+/// Read a float32 .npy written by NumPy (version 1.0, '<f4', C order).
+fn read_npy(path: &Path) -> ArrayD<f32> {
+    let bytes = std::fs::read(path).expect("read npy");
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + hlen]).expect("npy header");
+    assert!(header.contains("'<f4'"), "{header}");
+    assert!(header.contains("'fortran_order': False"), "{header}");
+    let shape_txt = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .expect("shape");
+    let shape: Vec<usize> = shape_txt
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("dim"))
+        .collect();
+    let data: Vec<f32> = bytes[10 + hlen..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(&shape), data).expect("npy size")
+}
+
+fn run_python(script: &str, args: &[&Path]) {
+    let out = common::python()
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/models")
+                .join(script),
+        )
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The test models (made by tests/models/make_models.py with the `onnx` package).
+fn models(dir: &Path) -> (PathBuf, PathBuf) {
+    run_python("make_models.py", &[dir]);
+    (dir.join("clinical.onnx"), dir.join("features.onnx"))
+}
+
+/// The runtime from the project folder; setup fetches it, so a missing library fails the test.
+fn runtime() -> Runtime {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(runtime::PROJECT_DIR)
+        .join(runtime::LIBRARY_FILE);
+    assert!(
+        lib.is_file(),
+        "{} missing: run bash scripts/fetch-onnxruntime.sh (scripts/setup.sh does)",
+        lib.display()
+    );
+    Runtime::load(Some(&lib)).expect("load ONNX Runtime")
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn outputs_equal_onnxruntime_python() {
+    let rt = runtime();
+    assert!(rt.library.path.ends_with(runtime::LIBRARY_FILE));
+    let dir = workdir();
+    let (clinical, features) = models(dir.path());
+    // a real ECG, preprocessed: 2 segments from the 10 s CPSC record
+    let ecg = dicomkit::ecg::prepare::read_path(&common::sample("other-ecg/cpsc2018/A0002.hea"))
+        .expect("read A0002");
+    let batch: Array3<f32> = preprocess::from_ecg(&ecg, Options::default())
+        .expect("preprocess")
+        .segments;
+    assert_eq!(batch.shape(), &[2, 12, 2500]);
+    let input = dir.path().join("input.npy");
+    write_npy(&input, batch.shape(), batch.as_slice().expect("contiguous"));
+
+    for (model, output, width) in [(&clinical, "logits", 17), (&features, "features", 768)] {
+        let mut m = rt.model(model, 2, "signal", output).expect("session");
+        let ours = m.run(batch.clone()).expect("run");
+        assert_eq!(ours.shape(), &[2, width]);
+        let oracle_path = dir.path().join(format!("{output}.npy"));
+        run_python(
+            "run_ort.py",
+            &[model, &input, Path::new(output), &oracle_path],
+        );
+        let oracle = read_npy(&oracle_path);
+        assert_eq!(oracle.shape(), &[2, width]);
+        let d = max_abs_diff(
+            ours.as_slice().expect("contiguous"),
+            oracle.as_slice().expect("contiguous"),
+        );
+        eprintln!("{output}: max abs diff vs onnxruntime-python {d:e}");
+        assert!(d <= 1e-5, "{output}: max abs diff {d}");
+        // not a degenerate model: segment outputs differ and are not all zero
+        assert!(ours.iter().any(|v| v.abs() > 1e-3));
+    }
+    let mut m = rt.model(&clinical, 1, "signal", "logits").expect("session");
+    let logits = m.run(batch).expect("run");
+    let probs = dicomkit::infer::clinical_probabilities(logits.view());
+    assert_eq!(probs.len(), LABELS.len());
+    assert!(probs.iter().all(|p| (0.0..=1.0).contains(p)));
+    // wrong names are clear errors
+    let err = rt.model(&clinical, 1, "x", "logits").unwrap_err();
+    assert!(err.to_string().contains("no input named \"x\""), "{err}");
+    let err = rt.model(&clinical, 1, "signal", "nope").unwrap_err();
+    assert!(
+        err.to_string().contains("no output named \"nope\""),
+        "{err}"
+    );
+    let err = rt
+        .model(&dir.path().join("absent.onnx"), 1, "signal", "logits")
+        .unwrap_err();
+    assert!(err.to_string().contains("no such file"), "{err}");
+}
+
+#[test]
+fn missing_library_is_a_clear_error() {
+    let err =
+        runtime::locate(Some(Path::new("/nonexistent/libonnxruntime.so.1.31.1"))).unwrap_err();
+    assert!(matches!(err, InferError::LibraryNotFound { .. }));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("/nonexistent/libonnxruntime.so.1.31.1"),
+        "{msg}"
+    );
+    assert!(msg.contains("bash scripts/fetch-onnxruntime.sh"), "{msg}");
+    assert!(msg.contains("--ort-lib"), "{msg}");
+    assert!(msg.contains("ORT_DYLIB_PATH"), "{msg}");
+    // the project folder is a candidate when nothing is named
+    let cands = runtime::candidates(None);
+    if std::env::var_os("ORT_DYLIB_PATH").is_none() {
+        assert!(cands.iter().any(|c| {
+            c.path
+                == Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(".onnxruntime")
+                    .join(runtime::LIBRARY_FILE)
+        }));
+    }
+}
+
+/// Dump the ECG's leads for the oracle, run both, compare segment counts and values.
+fn compare_with_oracle(rel: &str, expect_rate: f64, expect_segments: usize) {
+    let ecg = dicomkit::ecg::prepare::read_path(&common::sample(rel)).expect("read sample");
+    let rhythm = ecg.rhythm.as_ref().expect("rhythm");
+    assert_eq!(rhythm.sampling_rate_hz, expect_rate, "{rel}");
+    let leads: serde_json::Map<String, serde_json::Value> = rhythm
+        .leads
+        .iter()
+        .map(|l| (l.name.clone(), serde_json::json!(l.samples_uv)))
+        .collect();
+    let dir = workdir();
+    let json_path = dir.path().join("ecg.json");
+    std::fs::write(
+        &json_path,
+        serde_json::json!({"fs": rhythm.sampling_rate_hz, "leads": leads}).to_string(),
+    )
+    .expect("write json");
+    let out = dir.path().join("oracle.npy");
+    run_python("preprocess_oracle.py", &[&json_path, &out]);
+    let oracle = read_npy(&out);
+
+    let ours = preprocess::from_ecg(&ecg, Options::default()).expect("preprocess");
+    assert_eq!(ours.segments.shape(), oracle.shape(), "{rel}");
+    assert_eq!(ours.segments.shape()[0], expect_segments, "{rel}");
+    let d = max_abs_diff(
+        ours.segments.as_slice().expect("contiguous"),
+        oracle.as_slice().expect("contiguous"),
+    );
+    eprintln!("{rel}: {expect_segments} segments, max abs diff vs NumPy {d:e}");
+    assert!(d <= 1e-5, "{rel}: max abs diff {d}");
+    // z-scored: each lead of a non-constant record has values of both signs
+    assert!(ours.segments.iter().any(|v| *v > 0.5) && ours.segments.iter().any(|v| *v < -0.5));
+}
+
+#[test]
+fn preprocessing_equals_numpy_oracle_dicom_1000hz() {
+    compare_with_oracle("dicom-ecg/waveform_ecg.dcm", 1000.0, 2);
+}
+
+#[test]
+fn preprocessing_equals_numpy_oracle_dicom_500hz() {
+    compare_with_oracle("dicom-ecg/Example.dcm", 500.0, 2);
+}
+
+#[test]
+fn preprocessing_equals_numpy_oracle_scp() {
+    compare_with_oracle("scp-ecg/Example.scp", 500.0, 2);
+}
+
+#[test]
+fn preprocessing_equals_numpy_oracle_aecg() {
+    compare_with_oracle("hl7-aecg/Example.xml", 500.0, 2);
+}
+
+#[test]
+fn preprocessing_equals_numpy_oracle_cpsc() {
+    compare_with_oracle("other-ecg/cpsc2018/A0001.hea", 500.0, 3);
+    compare_with_oracle("other-ecg/cpsc2018/A0002.hea", 500.0, 2);
+}
+
+#[test]
+fn api_json_input_matches_ecg_input() {
+    let ecg = dicomkit::ecg::prepare::read_path(&common::sample("other-ecg/cpsc2018/A0002.hea"))
+        .expect("read");
+    let rhythm = ecg.rhythm.as_ref().expect("rhythm");
+    let signal: Vec<&Vec<f64>> = preprocess::LEAD_ORDER
+        .iter()
+        .map(|n| &rhythm.lead(n).expect("lead").samples_uv)
+        .collect();
+    let json = serde_json::json!({"signal": signal, "fs": rhythm.sampling_rate_hz}).to_string();
+    let a = preprocess::from_api_json(&json, Options::default()).expect("json");
+    let b = preprocess::from_ecg(&ecg, Options::default()).expect("ecg");
+    assert_eq!(a.segments, b.segments);
+}
