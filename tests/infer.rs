@@ -262,3 +262,33 @@ fn api_json_input_matches_ecg_input() {
     let b = preprocess::from_ecg(&ecg, Options::default()).expect("ecg");
     assert_eq!(a.segments, b.segments);
 }
+
+#[test]
+fn missing_leads_error_or_derived() {
+    let mut ecg =
+        dicomkit::ecg::prepare::read_path(&common::sample("other-ecg/cpsc2018/A0002.hea"))
+            .expect("read");
+    let full = preprocess::from_ecg(&ecg, Options::default()).expect("full");
+    if let Some(r) = ecg.rhythm.as_mut() {
+        r.leads
+            .retain(|l| !["III", "aVR", "aVL", "aVF"].contains(&l.name.as_str()));
+    }
+    let err = preprocess::from_ecg(&ecg, Options::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("lacks lead(s) III, aVR, aVL, aVF"),
+        "{err}"
+    );
+    let opts = Options {
+        derive_leads: true,
+        ..Options::default()
+    };
+    let derived = preprocess::from_ecg(&ecg, opts).expect("derived");
+    assert_eq!(derived.derived_leads, ["III", "aVR", "aVL", "aVF"]);
+    assert_eq!(derived.segments.shape(), full.segments.shape());
+    // I, II and the chest leads are untouched by the derivation
+    for lead in [0usize, 1, 6, 7, 8, 9, 10, 11] {
+        let a = derived.segments.slice(ndarray::s![.., lead, ..]);
+        let b = full.segments.slice(ndarray::s![.., lead, ..]);
+        assert_eq!(a, b, "lead index {lead}");
+    }
+}
