@@ -6,6 +6,9 @@
 # Safe to run again: each step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing here reads the terminal. cargo lets rustc read stdin when it probes the target
+# (`rustc - --print=...`): an inherited stdin with content (a CI log) breaks that probe.
+exec </dev/null
 
 DEB_PACKAGES=(dcmtk orthanc dicom3tools hyperfine curl iproute2 cmake libopenjp2-tools)
 PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3 onnx==1.23.2 onnxruntime==1.31.1)
