@@ -50,10 +50,12 @@ impl Prepared {
 /// Read an ECG file of any supported format.
 pub fn read_path(path: &Path) -> Result<Ecg, EcgError> {
     let bytes = std::fs::read(path)?;
-    read_with(path, &bytes)
+    read_ecg_bytes(path, &bytes)
 }
 
-fn read_with(path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
+/// Read an ECG from bytes already in memory; `path` names it (its extension tells WFDB headers,
+/// whose signal files are then read beside it).
+pub fn read_ecg_bytes(path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
     match detect(path, bytes).ok_or(EcgError::UnknownFormat)? {
         Format::ScpEcg => super::scp::read(bytes),
         Format::Aecg => super::aecg::read(bytes),
@@ -73,7 +75,7 @@ fn read_with(path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
 pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgError> {
     let bytes = std::fs::read(path)?;
     let format = detect(path, &bytes).ok_or(EcgError::UnknownFormat)?;
-    let mut ecg = read_with(path, &bytes)?;
+    let mut ecg = read_ecg_bytes(path, &bytes)?;
     if format == Format::DicomEcg
         && !options.reencode
         && options.patient_id.is_none()
