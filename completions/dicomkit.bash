@@ -19,6 +19,9 @@ _dicomkit() {
             dicomkit,dump)
                 cmd="dicomkit__subcmd__dump"
                 ;;
+            dicomkit,ecg-infer)
+                cmd="dicomkit__subcmd__ecg__subcmd__infer"
+                ;;
             dicomkit,echo)
                 cmd="dicomkit__subcmd__echo"
                 ;;
@@ -42,6 +45,9 @@ _dicomkit() {
                 ;;
             dicomkit__subcmd__help,dump)
                 cmd="dicomkit__subcmd__help__subcmd__dump"
+                ;;
+            dicomkit__subcmd__help,ecg-infer)
+                cmd="dicomkit__subcmd__help__subcmd__ecg__subcmd__infer"
                 ;;
             dicomkit__subcmd__help,echo)
                 cmd="dicomkit__subcmd__help__subcmd__echo"
@@ -71,7 +77,7 @@ _dicomkit() {
 
     case "${cmd}" in
         dicomkit)
-            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move store-ecg render generate help"
+            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move store-ecg render generate ecg-infer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -112,6 +118,60 @@ _dicomkit() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dicomkit__subcmd__ecg__subcmd__infer)
+            opts="-v -q -h -V --clinical-model --features-model --task --ort-lib --threads --batch-size --derive-leads --pad --features-out --provenance --shard --format --verbose --quiet --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --clinical-model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --features-model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task)
+                    COMPREPLY=($(compgen -W "clinical features both" -- "${cur}"))
+                    return 0
+                    ;;
+                --ort-lib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --features-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provenance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -285,7 +345,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__help)
-            opts="dump echo find move store-ecg render generate help"
+            opts="dump echo find move store-ecg render generate ecg-infer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -299,6 +359,20 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__help__subcmd__dump)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dicomkit__subcmd__help__subcmd__ecg__subcmd__infer)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

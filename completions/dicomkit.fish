@@ -40,6 +40,7 @@ complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "move" -d 'C-FIND 
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "store-ecg" -d 'Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe import folder mode'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "render" -d 'Render DICOM images (every transfer syntax, multi-frame) and ECG waveforms to PNG/JPEG/GIF (ECGs also to SVG)'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "generate" -d 'Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object'
+complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "ecg-infer" -d 'Run the ECG-FM foundation model (ONNX) on ECG files: 17 clinical label probabilities and/or the embedding per record'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -s f -l fields -d 'One row per file with these fields (keywords or tags, comma-separated; repeatable)' -r
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -l max-value-length -d 'Cut values longer than N characters in table output (0: never). CSV and JSON are never cut' -r
@@ -191,11 +192,34 @@ complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s q -l quie
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "store-ecg" -d 'Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe import folder mode'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "render" -d 'Render DICOM images (every transfer syntax, multi-frame) and ECG waveforms to PNG/JPEG/GIF (ECGs also to SVG)'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "generate" -d 'Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l clinical-model -d 'The finetuned model (17 logits), ONNX; a sidecar FILE.json beside it overrides defaults' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l features-model -d 'The pretrained model (embedding), ONNX; a sidecar FILE.json beside it overrides defaults' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l task -d 'What to compute (the hosted API\'s /clinical, /features, /both); default: what the models given allow' -r -f -a "clinical\t''
+features\t''
+both\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l ort-lib -d 'The ONNX Runtime library (default: ORT_DYLIB_PATH, then the project\'s .onnxruntime/)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l threads -d 'Intra-op threads of ONNX Runtime (0: its default, one per core)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l batch-size -d 'Segments per model run' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l features-out -d 'Write the embeddings to this NumPy file (float32, one row per record that succeeded) instead of JSON arrays in the output' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l provenance -d 'Write the provenance (model SHA-256, labels, preprocessing) to this file: JSON, or key,value CSV when it ends in .csv' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l shard -d 'Take the I-th of N contiguous shares of the sorted inputs (0 <= I < N)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l derive-leads -d 'Derive missing limb leads (III, aVR, aVL, aVF) from I and II'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l pad -d 'Zero-pad records shorter than one segment (said in the `padded` column)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -s q -l quiet -d 'Only errors on stderr'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -s V -l version -d 'Print version'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "store-ecg" -d 'Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe import folder mode'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "render" -d 'Render DICOM images (every transfer syntax, multi-frame) and ECG waveforms to PNG/JPEG/GIF (ECGs also to SVG)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "generate" -d 'Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "ecg-infer" -d 'Run the ECG-FM foundation model (ONNX) on ECG files: 17 clinical label probabilities and/or the embedding per record'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -69,6 +69,9 @@ pub enum Command {
     Render(cmd::render::Args),
     /// Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object.
     Generate(cmd::generate::Args),
+    /// Run the ECG-FM foundation model (ONNX) on ECG files: 17 clinical label probabilities
+    /// and/or the embedding per record.
+    EcgInfer(cmd::ecg_infer::Args),
 }
 
 /// The clap command (for completions, man pages and tests).

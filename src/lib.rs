@@ -42,5 +42,6 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::StoreEcg(args) => cmd::store_ecg::run(&ctx, args),
         Command::Render(args) => cmd::render::run(&ctx, args),
         Command::Generate(args) => cmd::generate::run(&ctx, args),
+        Command::EcgInfer(args) => cmd::ecg_infer::run(&ctx, args),
     }
 }

@@ -2,6 +2,7 @@
 //! [`Context`] is the configuration every command runs over (the global options).
 
 pub mod dump;
+pub mod ecg_infer;
 pub mod echo;
 pub mod find;
 pub mod generate;

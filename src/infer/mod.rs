@@ -6,8 +6,11 @@
 //! `(B, 12, 2500)` f32, outputs `logits` `(B, 17)` and `features` `(B, width)`.
 //! This core never prints and never knows clap.
 
+pub mod engine;
+pub mod npy;
 pub mod preprocess;
 pub mod runtime;
+pub mod spec;
 
 use std::path::PathBuf;
 

@@ -39,14 +39,37 @@ pub struct Options {
     pub pad: bool,
 }
 
+/// The shape of the model input: which leads in which order, the sampling rate and the segment
+/// length. [`Geometry::default`] is ECG-FM's (12 leads, 500 Hz, 2500 samples); a model's sidecar
+/// JSON may change it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Geometry {
+    /// Lead names (canonical: I, II, III, aVR, aVL, aVF, V1–V6), in model input order.
+    pub leads: Vec<String>,
+    /// The model's sampling rate (Hz).
+    pub sample_rate_hz: f64,
+    /// Samples per segment.
+    pub segment_samples: usize,
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Geometry {
+            leads: LEAD_ORDER.iter().map(|l| (*l).to_owned()).collect(),
+            sample_rate_hz: SAMPLE_RATE_HZ,
+            segment_samples: SEGMENT_SAMPLES,
+        }
+    }
+}
+
 /// A record ready for the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
-    /// The model input `(segments, 12, 2500)`.
+    /// The model input `(segments, leads, segment samples)`: `(segments, 12, 2500)` for ECG-FM.
     pub segments: Array3<f32>,
     /// The sampling rate of the source (Hz).
     pub source_rate_hz: f64,
-    /// Samples per lead after resampling to 500 Hz (before segmenting or padding).
+    /// Samples per lead after resampling to the model rate (before segmenting or padding).
     pub resampled_samples: usize,
     /// The record was shorter than one segment and zero-padded.
     pub padded: bool,
@@ -54,15 +77,25 @@ pub struct Prepared {
     pub derived_leads: Vec<String>,
 }
 
-/// Prepare the rhythm leads of an ECG.
+/// Prepare the rhythm leads of an ECG for ECG-FM ([`Geometry::default`]).
 pub fn from_ecg(ecg: &Ecg, options: Options) -> Result<Prepared, InferError> {
+    from_ecg_with(ecg, &Geometry::default(), options)
+}
+
+/// Prepare the rhythm leads of an ECG for a model of this geometry.
+pub fn from_ecg_with(
+    ecg: &Ecg,
+    geometry: &Geometry,
+    options: Options,
+) -> Result<Prepared, InferError> {
     let rhythm = ecg
         .rhythm
         .as_ref()
         .ok_or_else(|| InferError::Preprocess("the ECG has no rhythm waveform".into()))?;
-    let missing: Vec<&str> = LEAD_ORDER
+    let missing: Vec<&str> = geometry
+        .leads
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|n| rhythm.lead(n).is_none())
         .collect();
     let mut derived = Vec::new();
@@ -80,9 +113,9 @@ pub fn from_ecg(ecg: &Ecg, options: Options) -> Result<Prepared, InferError> {
     } else {
         rhythm
     };
-    let mut leads = Vec::with_capacity(12);
+    let mut leads = Vec::with_capacity(geometry.leads.len());
     let mut still_missing = Vec::new();
-    for name in LEAD_ORDER {
+    for name in geometry.leads.iter().map(String::as_str) {
         match rhythm.lead(name) {
             Some(l) => leads.push(l.samples_uv.as_slice()),
             None => still_missing.push(name),
@@ -99,18 +132,34 @@ pub fn from_ecg(ecg: &Ecg, options: Options) -> Result<Prepared, InferError> {
             still_missing.join(", ")
         )));
     }
-    let mut out = from_leads(&leads, rhythm.sampling_rate_hz, options)?;
+    let mut out = from_leads_with(&leads, rhythm.sampling_rate_hz, geometry, options)?;
     out.derived_leads = derived;
     Ok(out)
 }
 
-/// Prepare 12 leads already in [`LEAD_ORDER`], sampled at `fs` Hz (any unit).
+/// Prepare 12 leads already in [`LEAD_ORDER`], sampled at `fs` Hz (any unit), for ECG-FM.
 pub fn from_leads(leads: &[&[f64]], fs: f64, options: Options) -> Result<Prepared, InferError> {
-    if leads.len() != LEAD_ORDER.len() {
+    from_leads_with(leads, fs, &Geometry::default(), options)
+}
+
+/// Prepare leads already in the geometry's order, sampled at `fs` Hz (any unit).
+pub fn from_leads_with(
+    leads: &[&[f64]],
+    fs: f64,
+    geometry: &Geometry,
+    options: Options,
+) -> Result<Prepared, InferError> {
+    if leads.len() != geometry.leads.len() {
         return Err(InferError::Preprocess(format!(
             "{} leads given, the model takes {}",
             leads.len(),
-            LEAD_ORDER.len()
+            geometry.leads.len()
+        )));
+    }
+    let (target_hz, seg) = (geometry.sample_rate_hz, geometry.segment_samples);
+    if !(target_hz.is_finite() && target_hz > 0.0) || seg == 0 {
+        return Err(InferError::Preprocess(format!(
+            "model geometry {target_hz} Hz × {seg} samples is not usable"
         )));
     }
     if !(fs.is_finite() && fs > 0.0) {
@@ -121,9 +170,10 @@ pub fn from_leads(leads: &[&[f64]], fs: f64, options: Options) -> Result<Prepare
     let n = leads.first().map_or(0, |l| l.len());
     if let Some((i, l)) = leads.iter().enumerate().find(|(_, l)| l.len() != n) {
         return Err(InferError::Preprocess(format!(
-            "lead {} has {} samples, lead I has {n}",
-            LEAD_ORDER.get(i).copied().unwrap_or("?"),
-            l.len()
+            "lead {} has {} samples, lead {} has {n}",
+            geometry.leads.get(i).map_or("?", String::as_str),
+            l.len(),
+            geometry.leads.first().map_or("?", String::as_str)
         )));
     }
     if leads.iter().flat_map(|l| l.iter()).any(|v| !v.is_finite()) {
@@ -131,24 +181,28 @@ pub fn from_leads(leads: &[&[f64]], fs: f64, options: Options) -> Result<Prepare
             "the signal holds NaN or infinite samples".into(),
         ));
     }
-    let resampled: Vec<Vec<f64>> = leads.iter().map(|l| resample(l, fs)).collect();
+    let resampled: Vec<Vec<f64>> = leads
+        .iter()
+        .map(|l| resample_to(l, fs, target_hz))
+        .collect();
     let n_new = resampled.first().map_or(0, Vec::len);
     let normalised: Vec<Vec<f64>> = resampled.into_iter().map(standardise).collect();
 
-    let (n_segments, padded) = match n_new / SEGMENT_SAMPLES {
+    let (n_segments, padded) = match n_new / seg {
         0 if options.pad && n_new > 0 => (1, true),
         0 => {
             return Err(InferError::Preprocess(format!(
-                "the record is {:.3} s long ({n_new} samples at 500 Hz); the model needs at least 5 s \
-                 (zero-padding it is an option)",
-                n_new as f64 / SAMPLE_RATE_HZ
+                "the record is {:.3} s long ({n_new} samples at {target_hz} Hz); the model needs at least \
+                 {} s (zero-padding it is an option)",
+                n_new as f64 / target_hz,
+                seg as f64 / target_hz
             )));
         }
         s => (s, false),
     };
-    let mut segments = Array3::<f32>::zeros((n_segments, LEAD_ORDER.len(), SEGMENT_SAMPLES));
+    let mut segments = Array3::<f32>::zeros((n_segments, geometry.leads.len(), seg));
     for (lead_index, lead) in normalised.iter().enumerate() {
-        for (seg_index, chunk) in lead.chunks(SEGMENT_SAMPLES).take(n_segments).enumerate() {
+        for (seg_index, chunk) in lead.chunks(seg).take(n_segments).enumerate() {
             let mut row = segments.slice_mut(ndarray::s![seg_index, lead_index, ..]);
             for (dst, src) in row.iter_mut().zip(chunk) {
                 *dst = *src as f32;
@@ -166,13 +220,18 @@ pub fn from_leads(leads: &[&[f64]], fs: f64, options: Options) -> Result<Prepare
 
 /// Endpoint-aligned linear resampling to 500 Hz (see the module docs); a copy at 500 Hz.
 pub fn resample(x: &[f64], fs: f64) -> Vec<f64> {
-    if fs == SAMPLE_RATE_HZ {
+    resample_to(x, fs, SAMPLE_RATE_HZ)
+}
+
+/// Endpoint-aligned linear resampling from `fs` to `target` Hz (see the module docs).
+pub fn resample_to(x: &[f64], fs: f64, target: f64) -> Vec<f64> {
+    if fs == target {
         return x.to_vec();
     }
     let n = x.len();
-    // floor(n·500/fs); a float product above usize::MAX saturates and is caught by the allocation
-    // guard below.
-    let n_new = (n as f64 * SAMPLE_RATE_HZ / fs).floor() as usize;
+    // floor(n·target/fs); a float product above usize::MAX saturates and is caught by the
+    // allocation guard below.
+    let n_new = (n as f64 * target / fs).floor() as usize;
     if n_new == 0 || n == 0 {
         return Vec::new();
     }
@@ -221,6 +280,17 @@ pub fn standardise(mut x: Vec<f64>) -> Vec<f64> {
 pub fn from_api_json(text: &str, options: Options) -> Result<Prepared, InferError> {
     let bad = |m: String| InferError::Preprocess(format!("ECG JSON: {m}"));
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    from_api_value(&v, &Geometry::default(), options)
+}
+
+/// One hosted-API request object (already parsed), for a model of this geometry: `signal` holds
+/// the leads in the geometry's order (the standard 12 for ECG-FM), `fs` the rate (default 500).
+pub fn from_api_value(
+    v: &serde_json::Value,
+    geometry: &Geometry,
+    options: Options,
+) -> Result<Prepared, InferError> {
+    let bad = |m: String| InferError::Preprocess(format!("ECG JSON: {m}"));
     let signal = v
         .get("signal")
         .and_then(|s| s.as_array())
@@ -246,7 +316,7 @@ pub fn from_api_json(text: &str, options: Options) -> Result<Prepared, InferErro
         })
         .collect::<Result<Vec<_>, _>>()?;
     let refs: Vec<&[f64]> = leads.iter().map(Vec::as_slice).collect();
-    from_leads(&refs, fs, options)
+    from_leads_with(&refs, fs, geometry, options)
 }
 
 #[cfg(test)]

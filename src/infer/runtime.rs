@@ -191,6 +191,7 @@ impl Runtime {
             path: path.to_path_buf(),
             input: input.to_owned(),
             output: output.to_owned(),
+            run_time: std::time::Duration::ZERO,
         })
     }
 }
@@ -212,6 +213,8 @@ pub struct Model {
     pub input: String,
     /// The output that is returned.
     pub output: String,
+    /// Time spent inside ONNX Runtime's `run` so far.
+    pub run_time: std::time::Duration,
 }
 
 impl std::fmt::Debug for Model {
@@ -233,10 +236,12 @@ impl Model {
             reason,
         };
         let tensor = Tensor::from_array(batch).map_err(|e| run_err(e.to_string()))?;
+        let started = std::time::Instant::now();
         let outputs = self
             .session
             .run(ort::inputs![self.input.as_str() => tensor])
             .map_err(|e| run_err(e.to_string()))?;
+        self.run_time += started.elapsed();
         let value = outputs
             .get(self.output.as_str())
             .ok_or_else(|| run_err(format!("output {:?} missing", self.output)))?;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+pub mod infer;
 pub mod pacs;
 
 /// The shared real samples: `$DICOMKIT_SAMPLES`, else `../shared/samples` beside the project.

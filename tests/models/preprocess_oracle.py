@@ -13,25 +13,31 @@ import numpy as np
 
 ORDER = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
 
-with open(sys.argv[1]) as f:
-    rec = json.load(f)
-fs = float(rec["fs"])
-# ReorderLeads
-sig = np.stack([np.asarray(rec["leads"][name], dtype=np.float64) for name in ORDER])
-# LinearResample: n_new = int(n * 500 / fs); x = linspace(0, n_new - 1, n); interp at arange(n_new)
-if fs != 500:
-    n = sig.shape[1]
-    n_new = int(n * 500 / fs)
-    x = np.linspace(0, n_new - 1, n)
-    sig = np.stack([np.interp(np.arange(n_new), x, lead) for lead in sig])
-# HandleConstantLeads(strategy='zero')
-sig[np.std(sig, axis=1) == 0] = 0
-# Standardize
-centered = sig - np.mean(sig, axis=1, keepdims=True)
-std = np.std(centered, axis=1, keepdims=True)
-sig = centered / (std + 1e-8)
-# SegmentNonoverlapping(2500)
-n_seg = sig.shape[1] // 2500
-segs = [sig[:, i * 2500 : (i + 1) * 2500] for i in range(n_seg)]
-out = np.stack(segs) if segs else np.zeros((0, 12, 2500))
-np.save(sys.argv[2], out.astype(np.float32))
+
+def preprocess(rec, rate=500, segment=2500):
+    fs = float(rec["fs"])
+    # ReorderLeads
+    sig = np.stack([np.asarray(rec["leads"][name], dtype=np.float64) for name in ORDER])
+    # LinearResample: n_new = int(n * rate / fs); x = linspace(0, n_new - 1, n); interp at arange(n_new)
+    if fs != rate:
+        n = sig.shape[1]
+        n_new = int(n * rate / fs)
+        x = np.linspace(0, n_new - 1, n)
+        sig = np.stack([np.interp(np.arange(n_new), x, lead) for lead in sig])
+    # HandleConstantLeads(strategy='zero')
+    sig[np.std(sig, axis=1) == 0] = 0
+    # Standardize
+    centered = sig - np.mean(sig, axis=1, keepdims=True)
+    std = np.std(centered, axis=1, keepdims=True)
+    sig = centered / (std + 1e-8)
+    # SegmentNonoverlapping(segment)
+    n_seg = sig.shape[1] // segment
+    segs = [sig[:, i * segment : (i + 1) * segment] for i in range(n_seg)]
+    out = np.stack(segs) if segs else np.zeros((0, 12, segment))
+    return out.astype(np.float32)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        record = json.load(f)
+    np.save(sys.argv[2], preprocess(record))
