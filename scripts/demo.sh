@@ -69,3 +69,9 @@ echo
 echo "== generate: the rendered PNG back into a Secondary Capture object for a patient, then dumped"
 dk generate "$work/ct.png" -o "$work/sc.dcm" --set PatientName='Demo^Picture' --set PatientID=DK9000 --set StudyDescription='From a PNG'
 dk dump --fields SOPClassUID,PatientName,PatientID,Rows,Columns,PhotometricInterpretation "$work/sc.dcm"
+
+echo
+echo "== ecg-infer: ECG-FM's 17 label probabilities for the synthetic aECG (a small test model with ECG-FM's"
+echo "   signature from tests/models/make_models.py; real weights: tools/ecgfm-to-onnx, see README)"
+.venv/bin/python tests/models/make_models.py "$work/models"
+dk ecg-infer --clinical-model "$work/models/clinical.onnx" --provenance "$work/provenance.json" testdata/ecg_synthetic.xml --format json

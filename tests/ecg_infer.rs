@@ -398,6 +398,53 @@ fn failures_are_rows_and_exit_codes() {
 }
 
 #[test]
+fn zip_members_are_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (clinical, _) = models(dir.path());
+    let archive = dir.path().join("ecgs.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+    for rel in ["scp-ecg/Example.scp", "dicom-ecg/Example.dcm"] {
+        let src = sample(rel);
+        let name = src.file_name().unwrap().to_string_lossy().to_string();
+        z.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(&std::fs::read(&src).unwrap()).unwrap();
+    }
+    z.finish().unwrap();
+    let run = |input: &Path| {
+        let out = infer_cmd()
+            .args(["--clinical-model".as_ref(), clinical.as_os_str()])
+            .args(["--format", "csv"])
+            .arg(input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        csv_records(&stdout_of(&out))
+    };
+    let rows = run(&archive);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0]["source"],
+        format!("{}!Example.scp", archive.display())
+    );
+    let direct = run(&sample("scp-ecg/Example.scp"));
+    for row in &rows {
+        assert_eq!(row["segments"], "2");
+        for col in LABEL_COLUMNS {
+            assert!(
+                (num(row, col) - num(&direct[0], col)).abs() <= 1e-6,
+                "{col}"
+            );
+        }
+    }
+}
+
+#[test]
 fn missing_library_exits_6_with_how_to() {
     let dir = tempfile::tempdir().unwrap();
     let (clinical, _) = models(dir.path());
