@@ -7,7 +7,9 @@
 pub mod aecg;
 pub mod dicom;
 pub mod leads;
+pub mod measure;
 pub mod prepare;
+pub mod qrs;
 pub mod scp;
 pub mod wfdb;
 
