@@ -34,6 +34,9 @@ _dicomkit() {
             dicomkit,help)
                 cmd="dicomkit__subcmd__help"
                 ;;
+            dicomkit,interpret)
+                cmd="dicomkit__subcmd__interpret"
+                ;;
             dicomkit,move)
                 cmd="dicomkit__subcmd__move"
                 ;;
@@ -61,6 +64,9 @@ _dicomkit() {
             dicomkit__subcmd__help,help)
                 cmd="dicomkit__subcmd__help__subcmd__help"
                 ;;
+            dicomkit__subcmd__help,interpret)
+                cmd="dicomkit__subcmd__help__subcmd__interpret"
+                ;;
             dicomkit__subcmd__help,move)
                 cmd="dicomkit__subcmd__help__subcmd__move"
                 ;;
@@ -77,7 +83,7 @@ _dicomkit() {
 
     case "${cmd}" in
         dicomkit)
-            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move store-ecg render generate ecg-infer help"
+            opts="-v -q -h -V --format --verbose --quiet --no-progress --help --version dump echo find move store-ecg render generate ecg-infer interpret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,7 +351,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__help)
-            opts="dump echo find move store-ecg render generate ecg-infer help"
+            opts="dump echo find move store-ecg render generate ecg-infer interpret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +448,20 @@ _dicomkit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dicomkit__subcmd__help__subcmd__interpret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dicomkit__subcmd__help__subcmd__move)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -477,6 +497,44 @@ _dicomkit() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dicomkit__subcmd__interpret)
+            opts="-v -q -h -V --rules --signal --clinical-model --ort-lib --threads --derive-leads --format --verbose --quiet --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signal)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --clinical-model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ort-lib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

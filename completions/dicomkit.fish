@@ -41,6 +41,7 @@ complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "store-ecg" -d 'Co
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "render" -d 'Render DICOM images (every transfer syntax, multi-frame) and ECG waveforms to PNG/JPEG/GIF (ECGs also to SVG)'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "generate" -d 'Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "ecg-infer" -d 'Run the ECG-FM foundation model (ONNX) on ECG files: 17 clinical label probabilities and/or the embedding per record'
+complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "interpret" -d 'A clinical read-out per ECG: findings by group, severity and reasons from ECG-FM\'s labels and the heart rate and intervals measured from the signal'
 complete -c dicomkit -n "__fish_dicomkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -s f -l fields -d 'One row per file with these fields (keywords or tags, comma-separated; repeatable)' -r
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand dump" -l max-value-length -d 'Cut values longer than N characters in table output (0: never). CSV and JSON are never cut' -r
@@ -214,12 +215,30 @@ complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -s q -l qui
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand ecg-infer" -s V -l version -d 'Print version'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "store-ecg" -d 'Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe import folder mode'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "render" -d 'Render DICOM images (every transfer syntax, multi-frame) and ECG waveforms to PNG/JPEG/GIF (ECGs also to SVG)'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "generate" -d 'Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "ecg-infer" -d 'Run the ECG-FM foundation model (ONNX) on ECG files: 17 clinical label probabilities and/or the embedding per record'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l rules -d 'A rule file (TOML, or JSON) overriding the default rule table' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l signal -d 'When to read a table row\'s source ECG for measurements' -r -f -a "auto\t'When the row has no hr_bpm'
+always\t'Whenever the source exists (the measured rate wins over hr_bpm)'
+never\t'Never: the columns only'"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l clinical-model -d 'Run ECG-FM on ECG-file inputs (as ecg-infer does); without it ECG files get a signal-only read-out' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l ort-lib -d 'The ONNX Runtime library (with --clinical-model)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l threads -d 'Intra-op threads of ONNX Runtime (with --clinical-model; 0: one per core)' -r
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l format -d 'Output format: table (terminal), csv, json, ndjson (one JSON object per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l derive-leads -d 'Derive missing limb leads from I and II for the model (with --clinical-model)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -s q -l quiet -d 'Only errors on stderr'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand interpret" -s V -l version -d 'Print version'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "dump" -d 'DICOM metadata of files, directories and zip archives: all elements, or chosen fields as one row per file'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "echo" -d 'C-ECHO a PACS: is it there, and how fast does it answer?'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "find" -d 'C-FIND a patient\'s studies on a PACS (modalities, age, max results, any key)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "move" -d 'C-FIND a patient\'s studies, then C-MOVE them to a destination AE or to this machine'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "store-ecg" -d 'Convert ECGs (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB) to DICOM and C-STORE them; a cron-safe import folder mode'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "render" -d 'Render DICOM images (every transfer syntax, multi-frame) and ECG waveforms to PNG/JPEG/GIF (ECGs also to SVG)'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "generate" -d 'Turn pictures (PNG, JPEG, GIF) and metadata into a valid DICOM Secondary Capture object'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "ecg-infer" -d 'Run the ECG-FM foundation model (ONNX) on ECG files: 17 clinical label probabilities and/or the embedding per record'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "interpret" -d 'A clinical read-out per ECG: findings by group, severity and reasons from ECG-FM\'s labels and the heart rate and intervals measured from the signal'
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand help; and not __fish_seen_subcommand_from dump echo find move store-ecg render generate ecg-infer interpret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

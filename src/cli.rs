@@ -72,6 +72,9 @@ pub enum Command {
     /// Run the ECG-FM foundation model (ONNX) on ECG files: 17 clinical label probabilities
     /// and/or the embedding per record.
     EcgInfer(cmd::ecg_infer::Args),
+    /// A clinical read-out per ECG: findings by group, severity and reasons from ECG-FM's labels
+    /// and the heart rate and intervals measured from the signal.
+    Interpret(cmd::interpret::Args),
 }
 
 /// The clap command (for completions, man pages and tests).

@@ -24,6 +24,7 @@ pub mod image;
 pub mod import;
 pub mod infer;
 pub mod input;
+pub mod interpret;
 pub mod net;
 pub mod output;
 
@@ -43,5 +44,6 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Render(args) => cmd::render::run(&ctx, args),
         Command::Generate(args) => cmd::generate::run(&ctx, args),
         Command::EcgInfer(args) => cmd::ecg_infer::run(&ctx, args),
+        Command::Interpret(args) => cmd::interpret::run(&ctx, args),
     }
 }

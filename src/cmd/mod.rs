@@ -6,6 +6,7 @@ pub mod ecg_infer;
 pub mod echo;
 pub mod find;
 pub mod generate;
+pub mod interpret;
 pub mod r#move;
 pub mod render;
 pub mod store_ecg;

@@ -1,0 +1,820 @@
+//! `dicomkit interpret`: a clinical read-out per ECG from ECG-FM's label probabilities and the
+//! heart rate and intervals measured from the signal.
+//!
+//! ```text
+//! Usage: dicomkit interpret [OPTIONS] INPUT...
+//!
+//! INPUT: the CSV or NDJSON that `dicomkit ecg-infer` writes (a file, or `-` for stdin; read as a
+//! stream, in constant memory, any number of rows), or ECG files and directories (SCP-ECG,
+//! HL7 aECG, DICOM-ECG, WFDB .hea): with --clinical-model the inference runs in-process (the
+//! same code as ecg-infer); without, a signal-only read-out (rate, regularity, intervals and the
+//! rate rules).
+//!
+//! Table inputs need one column per label of the rule table (ECG-FM's 17: poor_data_quality,
+//! sinus_rhythm, ...). Optional columns: source (the ECG file: its signal gives the measured
+//! heart rate and intervals), record_id, hr_bpm (a heart rate already measured), error (rows
+//! ecg-infer could not infer). --signal auto reads the source file when the row has no hr_bpm;
+//! always reads it whenever it exists (the measured rate wins); never uses the columns only.
+//!
+//! Rules: each label has a threshold, a group (rhythm, conduction, ischemia, structural, other)
+//! and a severity (normal, minor, moderate, severe, critical): README.md lists the defaults,
+//! --rules FILE (TOML or JSON) overrides them. When the only positive findings are sinus rhythm,
+//! tachycardia or bradycardia, the measured rate's band sets the severity; a tachycardia or
+//! bradycardia label the measured rate contradicts is reported as contradicted; poor data
+//! quality sets confidence low and is the first reason.
+//!
+//! Output, one row per record: source, record_id, hr_bpm, hr_source, rr_irregularity, pr_ms,
+//! qrs_ms, qt_ms, qtc_bazett_ms, qtc_fridericia_ms, primary_finding, severity, confidence,
+//! rhythm, conduction, ischemia, structural, other, reasons, error.
+//!
+//! Exit: 0 every row read out; 2 usage; 3 no record; 4 some rows failed (a non-numeric
+//! probability, an unreadable ECG); 6 a table input lacks label columns, or every row failed.
+//! ```
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::Context;
+use crate::ecg::measure::{SignalMeasurements, measure};
+use crate::ecg::prepare::read_ecg_bytes;
+use crate::error::{Error, Result};
+use crate::infer::engine::{Engine, LoadedModel};
+use crate::infer::preprocess::{self, Options};
+use crate::infer::runtime::Runtime;
+use crate::infer::spec::ModelKind;
+use crate::input::{Data, expand};
+use crate::interpret::read_out;
+use crate::interpret::rules::RuleTable;
+use crate::output::{RowWriter, Value};
+
+/// Columns of `interpret`.
+pub const COLUMNS: [&str; 20] = [
+    "source",
+    "record_id",
+    "hr_bpm",
+    "hr_source",
+    "rr_irregularity",
+    "pr_ms",
+    "qrs_ms",
+    "qt_ms",
+    "qtc_bazett_ms",
+    "qtc_fridericia_ms",
+    "primary_finding",
+    "severity",
+    "confidence",
+    "rhythm",
+    "conduction",
+    "ischemia",
+    "structural",
+    "other",
+    "reasons",
+    "error",
+];
+
+/// When to read a row's source ECG for the measured rate and intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignalUse {
+    /// When the row has no hr_bpm.
+    Auto,
+    /// Whenever the source exists (the measured rate wins over hr_bpm).
+    Always,
+    /// Never: the columns only.
+    Never,
+}
+
+/// Arguments of `dicomkit interpret`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_long_help = "Examples:
+  dicomkit ecg-infer --clinical-model c.onnx carts/ --format csv | dicomkit interpret - --format csv
+  dicomkit interpret labels.csv --rules strict.toml --format ndjson
+  dicomkit interpret carts/ --format csv                       # signal only: rate, rhythm, intervals
+  dicomkit interpret --clinical-model c.onnx carts/ecg1.scp")]
+pub struct Args {
+    /// ecg-infer CSV/NDJSON files (`-` for stdin), or ECG files and directories.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// A rule file (TOML, or JSON) overriding the default rule table.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// When to read a table row's source ECG for measurements.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub signal: SignalUse,
+
+    /// Run ECG-FM on ECG-file inputs (as ecg-infer does); without it ECG files get a signal-only
+    /// read-out.
+    #[arg(long, value_name = "FILE.onnx")]
+    pub clinical_model: Option<PathBuf>,
+
+    /// The ONNX Runtime library (with --clinical-model).
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+
+    /// Intra-op threads of ONNX Runtime (with --clinical-model; 0: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Derive missing limb leads from I and II for the model (with --clinical-model).
+    #[arg(long)]
+    pub derive_leads: bool,
+}
+
+/// Rows read and read out per chunk (parsing in order, reading out in parallel).
+const CHUNK: usize = 8192;
+
+/// One row of a table input, parsed.
+struct TableRow {
+    source: String,
+    record_id: String,
+    /// One value per rule label, or why the row cannot be read out.
+    probabilities: std::result::Result<Vec<f64>, String>,
+    hr_bpm: Option<f64>,
+}
+
+/// The result of one record, ready to write.
+struct Done {
+    values: Vec<Value>,
+    failed: bool,
+}
+
+/// Counters over the whole run.
+#[derive(Default)]
+struct Tally {
+    ok: usize,
+    failed: usize,
+}
+
+/// Run `interpret`.
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let rules = match &args.rules {
+        Some(p) => RuleTable::from_file(p).map_err(Error::BadInput)?,
+        None => RuleTable::default(),
+    };
+    if args.inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(Error::Usage("`-` (stdin) given twice".into()));
+    }
+    let mut out = ctx.rows(&COLUMNS);
+    let mut tally = Tally::default();
+    let mut ecg_files: Vec<(String, Data, bool)> = Vec::new();
+    for path in &args.inputs {
+        if path.as_os_str() == "-" {
+            let stdin = std::io::stdin();
+            table_input(
+                ctx,
+                args,
+                &rules,
+                "stdin",
+                BufReader::with_capacity(1 << 16, stdin.lock()),
+                out.as_mut(),
+                &mut tally,
+            )?;
+            continue;
+        }
+        for item in expand(std::slice::from_ref(path)) {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    tally.failed += 1;
+                    ctx.item_error(&e.label, &e.reason);
+                    out.row(&error_row(&e.label, &stem_of(&e.label), &e.reason))?;
+                    continue;
+                }
+            };
+            let head = match &item.data {
+                Data::Path(p) => read_head(p),
+                Data::Bytes(b) => Ok(b.iter().take(4096).copied().collect()),
+            };
+            let head = match head {
+                Ok(h) => h,
+                Err(e) => {
+                    tally.failed += 1;
+                    ctx.item_error(&item.label, &e);
+                    out.row(&error_row(&item.label, &stem_of(&item.label), &e))?;
+                    continue;
+                }
+            };
+            let name = PathBuf::from(&item.label);
+            if crate::ecg::detect(&name, &head).is_some() {
+                ecg_files.push((item.label, item.data, item.explicit));
+                continue;
+            }
+            if !item.explicit {
+                continue; // a walked file that is not an ECG
+            }
+            // a table: ecg-infer's CSV or NDJSON
+            match item.data {
+                Data::Path(p) => {
+                    let f = std::fs::File::open(&p).map_err(|e| {
+                        Error::BadInput(format!("{}: {}", p.display(), crate::input::io_reason(&e)))
+                    })?;
+                    table_input(
+                        ctx,
+                        args,
+                        &rules,
+                        &item.label,
+                        BufReader::with_capacity(1 << 16, f),
+                        out.as_mut(),
+                        &mut tally,
+                    )?;
+                }
+                Data::Bytes(b) => table_input(
+                    ctx,
+                    args,
+                    &rules,
+                    &item.label,
+                    BufReader::new(std::io::Cursor::new(b)),
+                    out.as_mut(),
+                    &mut tally,
+                )?,
+            }
+        }
+    }
+    if !ecg_files.is_empty() {
+        ecg_inputs(ctx, args, &rules, ecg_files, out.as_mut(), &mut tally)?;
+    }
+    out.finish()?;
+    if tally.ok + tally.failed == 0 {
+        return Err(Error::NoMatch("no record in the inputs".into()));
+    }
+    crate::error::batch_outcome("records", tally.ok, tally.failed)
+}
+
+fn read_head(p: &Path) -> std::result::Result<Vec<u8>, String> {
+    let mut f = std::fs::File::open(p).map_err(|e| crate::input::io_reason(&e))?;
+    let mut buf = vec![0u8; 4096];
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(buf.get_mut(n..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => return Err(crate::input::io_reason(&e)),
+        }
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+fn stem_of(label: &str) -> String {
+    let name = label.rsplit(['/', '!']).next().unwrap_or(label);
+    Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+fn error_row(source: &str, record_id: &str, reason: &str) -> Vec<Value> {
+    let mut v = vec![Value::Null; COLUMNS.len()];
+    v[0] = Value::from(source);
+    v[1] = Value::from(record_id);
+    v[COLUMNS.len() - 1] = Value::from(reason);
+    v
+}
+
+fn opt(v: Option<f64>) -> Value {
+    v.filter(|x| x.is_finite())
+        .map_or(Value::Null, |x| Value::Float((x * 10.0).round() / 10.0))
+}
+
+/// Read out one record into an output row.
+fn finish_row(
+    rules: &RuleTable,
+    source: &str,
+    record_id: &str,
+    probabilities: Option<&[f64]>,
+    hr: Option<(f64, &'static str)>,
+    m: Option<&SignalMeasurements>,
+    note: Option<String>,
+) -> Done {
+    let irregularity = m.and_then(|m| m.rr_irregularity);
+    let r = read_out(rules, probabilities, hr.map(|h| h.0), irregularity);
+    let mut values = Vec::with_capacity(COLUMNS.len());
+    values.push(Value::from(source));
+    values.push(Value::from(record_id));
+    values.push(opt(hr.map(|h| h.0)));
+    values.push(hr.map_or(Value::Null, |h| Value::from(h.1)));
+    values.push(
+        irregularity
+            .filter(|x| x.is_finite())
+            .map_or(Value::Null, |x| Value::Float((x * 1000.0).round() / 1000.0)),
+    );
+    values.push(opt(m.and_then(|m| m.pr_ms)));
+    values.push(opt(m.and_then(|m| m.qrs_ms)));
+    values.push(opt(m.and_then(|m| m.qt_ms)));
+    values.push(opt(m.and_then(|m| m.qtc_bazett_ms)));
+    values.push(opt(m.and_then(|m| m.qtc_fridericia_ms)));
+    values.push(Value::from(r.primary_finding));
+    values.push(Value::from(r.severity.name()));
+    values.push(Value::from(r.confidence));
+    for g in r.groups {
+        values.push(if g.is_empty() {
+            Value::Null
+        } else {
+            Value::Text(g)
+        });
+    }
+    let mut reasons = r.reasons.join("; ");
+    if let Some(n) = note {
+        reasons.push_str("; ");
+        reasons.push_str(&n);
+    }
+    values.push(Value::Text(reasons));
+    values.push(Value::Null);
+    Done {
+        values,
+        failed: false,
+    }
+}
+
+/// Measure a source ECG file.
+fn measure_source(source: &str) -> std::result::Result<SignalMeasurements, String> {
+    let path = Path::new(source);
+    let bytes = std::fs::read(path).map_err(|e| crate::input::io_reason(&e))?;
+    let ecg = read_ecg_bytes(path, &bytes).map_err(|e| e.to_string())?;
+    measure(&ecg).map_err(|e| e.to_string())
+}
+
+fn read_out_table_row(rules: &RuleTable, signal: SignalUse, row: TableRow) -> Done {
+    let probs = match row.probabilities {
+        Ok(p) => p,
+        Err(e) => {
+            return Done {
+                values: error_row(&row.source, &row.record_id, &e),
+                failed: true,
+            };
+        }
+    };
+    let want_signal = match signal {
+        SignalUse::Never => false,
+        SignalUse::Auto => row.hr_bpm.is_none(),
+        SignalUse::Always => true,
+    } && !row.source.is_empty()
+        && row.source != "-"
+        && Path::new(&row.source).is_file();
+    let (m, note) = if want_signal {
+        match measure_source(&row.source) {
+            Ok(m) => (Some(m), None),
+            Err(e) => (None, Some(format!("source not measured: {e}"))),
+        }
+    } else {
+        (None, None)
+    };
+    let hr = match (m.as_ref().and_then(|m| m.hr_bpm), row.hr_bpm) {
+        (Some(h), _) => Some((h, "signal")),
+        (None, Some(h)) => Some((h, "column")),
+        (None, None) => None,
+    };
+    finish_row(
+        rules,
+        &row.source,
+        &row.record_id,
+        Some(&probs),
+        hr,
+        m.as_ref(),
+        note,
+    )
+}
+
+fn write_chunk(
+    ctx: &Context,
+    rules: &RuleTable,
+    signal: SignalUse,
+    rows: Vec<TableRow>,
+    out: &mut dyn RowWriter,
+    tally: &mut Tally,
+) -> Result<()> {
+    let done: Vec<Done> = if rows.len() >= 256 {
+        rows.into_par_iter()
+            .map(|r| read_out_table_row(rules, signal, r))
+            .collect()
+    } else {
+        rows.into_iter()
+            .map(|r| read_out_table_row(rules, signal, r))
+            .collect()
+    };
+    for d in done {
+        if d.failed {
+            tally.failed += 1;
+            let what = match (d.values.first(), d.values.get(1)) {
+                (Some(Value::Text(s)), Some(Value::Text(id))) => format!("{s} ({id})"),
+                _ => "row".to_owned(),
+            };
+            if let Some(Value::Text(e)) = d.values.last() {
+                ctx.item_error(&what, e);
+            }
+        } else {
+            tally.ok += 1;
+        }
+        out.row(&d.values)?;
+    }
+    Ok(())
+}
+
+/// Where each rule label is in a table's header.
+fn label_indices(rules: &RuleTable, header: &[String], input: &str) -> Result<Vec<usize>> {
+    let mut idx = Vec::with_capacity(rules.labels.len());
+    let mut missing = Vec::new();
+    for rule in &rules.labels {
+        match header.iter().position(|h| h.trim() == rule.column) {
+            Some(i) => idx.push(i),
+            None => missing.push(rule.column.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::BadInput(format!(
+            "{input}: missing label column(s) {} (the input must be ecg-infer's CSV or NDJSON, one \
+             column per label of the rule table)",
+            missing.join(", ")
+        )));
+    }
+    Ok(idx)
+}
+
+fn parse_probability(column: &str, text: &str) -> std::result::Result<f64, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(format!("{column} is empty"));
+    }
+    match t.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        Ok(v) => Err(format!("{column} = {v} is not a probability (0 to 1)")),
+        Err(_) => Err(format!("{column} = {t:?} is not a number")),
+    }
+}
+
+fn parse_hr(text: &str) -> std::result::Result<Option<f64>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1000.0 => Ok(Some(v)),
+        _ => Err(format!("hr_bpm = {t:?} is not a heart rate")),
+    }
+}
+
+fn table_input<R: BufRead>(
+    ctx: &Context,
+    args: &Args,
+    rules: &RuleTable,
+    input: &str,
+    mut reader: R,
+    out: &mut dyn RowWriter,
+    tally: &mut Tally,
+) -> Result<()> {
+    let is_ndjson = {
+        let buf = reader
+            .fill_buf()
+            .map_err(|e| Error::BadInput(format!("{input}: {e}")))?;
+        buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    };
+    if is_ndjson {
+        ndjson_input(ctx, args, rules, input, reader, out, tally)
+    } else {
+        csv_input(ctx, args, rules, input, reader, out, tally)
+    }
+}
+
+fn csv_input<R: BufRead>(
+    ctx: &Context,
+    args: &Args,
+    rules: &RuleTable,
+    input: &str,
+    reader: R,
+    out: &mut dyn RowWriter,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(reader);
+    let header: Vec<String> = csv
+        .byte_headers()
+        .map_err(|e| Error::BadInput(format!("{input}: {e}")))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let idx = label_indices(rules, &header, input)?;
+    let col = |name: &str| header.iter().position(|h| h.trim() == name);
+    let (c_source, c_id, c_hr, c_err) =
+        (col("source"), col("record_id"), col("hr_bpm"), col("error"));
+    let mut record = csv::ByteRecord::new();
+    let mut chunk: Vec<TableRow> = Vec::with_capacity(CHUNK);
+    let mut line = 1u64;
+    loop {
+        let more = match csv.read_byte_record(&mut record) {
+            Ok(m) => m,
+            Err(e) => {
+                line += 1;
+                let reason = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("{len} fields where the header has {expected_len}"),
+                    _ => e.to_string(),
+                };
+                chunk.push(TableRow {
+                    source: input.to_owned(),
+                    record_id: format!("line {line}"),
+                    probabilities: Err(format!("line {line}: {reason}")),
+                    hr_bpm: None,
+                });
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        };
+        if !more {
+            break;
+        }
+        line = record.position().map_or(line + 1, |p| p.line());
+        let field = |i: Option<usize>| -> String {
+            i.and_then(|i| record.get(i))
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        let source = field(c_source);
+        let record_id = match c_id {
+            Some(_) => field(c_id),
+            None => format!("{input}:{line}"),
+        };
+        let upstream = field(c_err);
+        let mut hr_bpm = None;
+        let probabilities = if !upstream.trim().is_empty() {
+            Err(format!("ecg-infer: {upstream}"))
+        } else {
+            let mut err = None;
+            match parse_hr(&field(c_hr)) {
+                Ok(h) => hr_bpm = h,
+                Err(e) => err = Some(e),
+            }
+            let mut probs = Vec::with_capacity(idx.len());
+            for (rule, &i) in rules.labels.iter().zip(&idx) {
+                let text = record
+                    .get(i)
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                match parse_probability(&rule.column, &text) {
+                    Ok(v) => probs.push(v),
+                    Err(e) => {
+                        err.get_or_insert(e);
+                    }
+                }
+            }
+            match err {
+                Some(e) => Err(e),
+                None => Ok(probs),
+            }
+        };
+        chunk.push(TableRow {
+            source,
+            record_id,
+            probabilities,
+            hr_bpm,
+        });
+        if chunk.len() >= CHUNK {
+            write_chunk(
+                ctx,
+                rules,
+                args.signal,
+                std::mem::take(&mut chunk),
+                out,
+                tally,
+            )?;
+        }
+    }
+    write_chunk(ctx, rules, args.signal, chunk, out, tally)
+}
+
+fn ndjson_input<R: BufRead>(
+    ctx: &Context,
+    args: &Args,
+    rules: &RuleTable,
+    input: &str,
+    reader: R,
+    out: &mut dyn RowWriter,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut chunk: Vec<TableRow> = Vec::with_capacity(CHUNK);
+    for (n, line) in reader.lines().enumerate() {
+        let line_no = n + 1;
+        let line = line.map_err(|e| Error::BadInput(format!("{input}: line {line_no}: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        chunk.push(ndjson_row(rules, input, line_no, &line));
+        if chunk.len() >= CHUNK {
+            write_chunk(
+                ctx,
+                rules,
+                args.signal,
+                std::mem::take(&mut chunk),
+                out,
+                tally,
+            )?;
+        }
+    }
+    write_chunk(ctx, rules, args.signal, chunk, out, tally)
+}
+
+fn ndjson_row(rules: &RuleTable, input: &str, line_no: usize, line: &str) -> TableRow {
+    let fail = |reason: String| TableRow {
+        source: input.to_owned(),
+        record_id: format!("line {line_no}"),
+        probabilities: Err(format!("line {line_no}: {reason}")),
+        hr_bpm: None,
+    };
+    let v: serde_json::Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return fail(format!("not JSON: {e}")),
+    };
+    let Some(obj) = v.as_object() else {
+        return fail("not a JSON object".into());
+    };
+    let text = |k: &str| match obj.get(k) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let source = text("source");
+    let record_id = obj
+        .get("record_id")
+        .map(|_| text("record_id"))
+        .unwrap_or_else(|| format!("{input}:{line_no}"));
+    let upstream = text("error");
+    let probabilities = if !upstream.trim().is_empty() {
+        Err(format!("ecg-infer: {upstream}"))
+    } else {
+        let missing: Vec<&str> = rules
+            .labels
+            .iter()
+            .filter(|r| !obj.contains_key(&r.column))
+            .map(|r| r.column.as_str())
+            .collect();
+        if !missing.is_empty() {
+            Err(format!("missing label column(s) {}", missing.join(", ")))
+        } else {
+            rules
+                .labels
+                .iter()
+                .map(|r| match obj.get(&r.column) {
+                    Some(serde_json::Value::Number(n)) => n
+                        .as_f64()
+                        .filter(|v| (0.0..=1.0).contains(v))
+                        .ok_or_else(|| format!("{} = {n} is not a probability (0 to 1)", r.column)),
+                    Some(serde_json::Value::String(s)) => parse_probability(&r.column, s),
+                    Some(other) => Err(format!("{} = {other} is not a number", r.column)),
+                    None => Err(format!("{} is missing", r.column)),
+                })
+                .collect()
+        }
+    };
+    let hr_bpm = match obj.get("hr_bpm") {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => parse_hr(s).ok().flatten(),
+        _ => None,
+    };
+    TableRow {
+        source,
+        record_id,
+        probabilities,
+        hr_bpm,
+    }
+}
+
+/// ECG files: measured, and with --clinical-model inferred in-process.
+fn ecg_inputs(
+    ctx: &Context,
+    args: &Args,
+    rules: &RuleTable,
+    files: Vec<(String, Data, bool)>,
+    out: &mut dyn RowWriter,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut engine = match &args.clinical_model {
+        Some(model) => {
+            let runtime = Runtime::load(args.ort_lib.as_deref())
+                .map_err(|e| Error::BadInput(e.to_string()))?;
+            let loaded = LoadedModel::load(&runtime, model, ModelKind::Clinical, args.threads)
+                .map_err(|e| Error::BadInput(e.to_string()))?;
+            Some(Engine::new(Some(loaded), None, 16).map_err(|e| Error::BadInput(e.to_string()))?)
+        }
+        None => None,
+    };
+    // where each rule label is among the model's outputs
+    let positions: Option<Vec<usize>> = match engine.as_ref().and_then(|e| e.clinical.as_ref()) {
+        Some(m) => {
+            let mut pos = Vec::new();
+            let mut missing = Vec::new();
+            for r in &rules.labels {
+                match m.spec.labels.iter().position(|l| l.name == r.column) {
+                    Some(i) => pos.push(i),
+                    None => missing.push(r.column.as_str()),
+                }
+            }
+            if !missing.is_empty() {
+                return Err(Error::BadInput(format!(
+                    "the model has no output for rule label(s) {}",
+                    missing.join(", ")
+                )));
+            }
+            Some(pos)
+        }
+        None => None,
+    };
+    let geometry = engine.as_ref().map(|e| e.geometry().clone());
+    let options = Options {
+        derive_leads: args.derive_leads,
+        pad: false,
+    };
+    let bar = ctx.progress_bar("ECGs", Some(files.len() as u64));
+    for chunk in files.chunks(64) {
+        type Loaded = std::result::Result<
+            (
+                SignalMeasurements,
+                Option<preprocess::Prepared>,
+                Option<String>,
+            ),
+            String,
+        >;
+        let loaded: Vec<Loaded> = chunk
+            .par_iter()
+            .map(|(label, data, _)| {
+                let path = PathBuf::from(label.rsplit('!').next().unwrap_or(label));
+                let ecg = match data {
+                    Data::Path(p) => std::fs::read(p)
+                        .map_err(|e| crate::input::io_reason(&e))
+                        .and_then(|b| read_ecg_bytes(p, &b).map_err(|e| e.to_string())),
+                    Data::Bytes(b) => read_ecg_bytes(&path, b).map_err(|e| e.to_string()),
+                }?;
+                let (m, note) = match measure(&ecg) {
+                    Ok(m) => (m, None),
+                    Err(e) => (
+                        SignalMeasurements::default(),
+                        Some(format!("signal not measured: {e}")),
+                    ),
+                };
+                let prepared = match &geometry {
+                    Some(g) => Some(
+                        preprocess::from_ecg_with(&ecg, g, options).map_err(|e| e.to_string())?,
+                    ),
+                    None => None,
+                };
+                Ok((m, prepared, note))
+            })
+            .collect();
+        let ready: Vec<&ndarray::Array3<f32>> = loaded
+            .iter()
+            .filter_map(|l| {
+                l.as_ref()
+                    .ok()
+                    .and_then(|(_, p, _)| p.as_ref())
+                    .map(|p| &p.segments)
+            })
+            .collect();
+        let mut results = match engine.as_mut() {
+            Some(e) if !ready.is_empty() => e
+                .infer(&ready)
+                .map_err(|e| Error::BadInput(e.to_string()))?
+                .into_iter(),
+            _ => Vec::new().into_iter(),
+        };
+        for ((label, _, _), l) in chunk.iter().zip(loaded) {
+            bar.inc(1);
+            let id = stem_of(label);
+            let done = match l {
+                Err(e) => {
+                    ctx.item_error(label, &e);
+                    Done {
+                        values: error_row(label, &id, &e),
+                        failed: true,
+                    }
+                }
+                Ok((m, prepared, note)) => {
+                    let probs: Option<Vec<f64>> = match (prepared, &positions) {
+                        (Some(_), Some(pos)) => {
+                            let o = results.next().and_then(|o| o.probabilities);
+                            o.map(|p| {
+                                pos.iter()
+                                    .map(|&i| p.get(i).map_or(f64::NAN, |v| f64::from(*v)))
+                                    .collect()
+                            })
+                        }
+                        _ => None,
+                    };
+                    let hr = m.hr_bpm.map(|h| (h, "signal"));
+                    finish_row(rules, label, &id, probs.as_deref(), hr, Some(&m), note)
+                }
+            };
+            if done.failed {
+                tally.failed += 1;
+            } else {
+                tally.ok += 1;
+            }
+            out.row(&done.values)?;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}

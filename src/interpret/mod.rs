@@ -1,0 +1,435 @@
+//! The clinical read-out: label probabilities (ECG-FM's 17, from `ecg-infer`) and the heart rate
+//! measured from the signal, through a rule table ([`rules`]), into findings grouped the way a
+//! cardiologist reads (rhythm, conduction, ischaemia, structural, other), an overall severity, a
+//! primary finding and the reasons.
+//!
+//! The heart-rate-decisive logic:
+//! 1. A label is positive when its probability reaches its threshold.
+//! 2. Poor data quality, when positive, sets the confidence to `low` and is the first reason.
+//! 3. A positive tachycardia (bradycardia) label is checked against the measured rate: a rate
+//!    that is not above `tachycardia_above` (not below `bradycardia_below`) contradicts it — it is
+//!    reported as contradicted in the rhythm group and the reasons, and counts for nothing. A
+//!    measured rate beyond those limits without the label is a finding of its own.
+//! 4. When the only findings are rate/rhythm ones (sinus rhythm, tachycardia, bradycardia), the
+//!    measured rate's band sets the severity; otherwise the severity is the highest of the
+//!    findings' severities and the rate's band.
+//! 5. Without label probabilities (signal only), the rate findings, the rate band and an
+//!    irregular rhythm (RR irregularity above `irregularity_above`) make the read-out.
+//!
+//! ```
+//! use dicomkit::interpret::{read_out, rules::{RuleTable, Severity}};
+//! let rules = RuleTable::default();
+//! let mut p = vec![0.0; 17];
+//! p[1] = 0.9; // sinus rhythm
+//! p[3] = 0.8; // tachycardia
+//! let r = read_out(&rules, Some(&p), Some(72.0), None);
+//! assert_eq!(r.severity, Severity::Normal);          // the rate decides, and 72 bpm is normal
+//! assert!(r.groups[0].contains("contradicted"));      // the tachycardia label is not kept
+//! let r = read_out(&rules, Some(&p), Some(160.0), None);
+//! assert_eq!((r.primary_finding.as_str(), r.severity), ("Sinus tachycardia", Severity::Critical));
+//! ```
+
+pub mod rules;
+
+use rules::{Group, Role, RuleTable, Severity};
+
+/// One record's read-out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOut {
+    /// The most important finding, in words.
+    pub primary_finding: String,
+    /// The overall severity.
+    pub severity: Severity,
+    /// `normal`, or `low` when poor data quality is positive.
+    pub confidence: &'static str,
+    /// Findings per group, `; `-separated, in [`Group::ALL`] order.
+    pub groups: [String; 5],
+    /// Which rule fired for what, in order (poor data quality first).
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Finding {
+    text: String,
+    group: Group,
+    severity: Severity,
+    /// A rate/rhythm finding (sinus, tachycardia, bradycardia, by label or by rate).
+    rate: bool,
+    /// Poor data quality (never counts for the severity).
+    quality: bool,
+    /// Rules-table order (for ties).
+    order: usize,
+}
+
+fn fmt_p(p: f64) -> String {
+    format!("{p:.2}")
+}
+
+fn fmt_bpm(hr: f64) -> String {
+    let r = (hr * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// Read out one record. `probabilities` holds one value per rule of `rules.labels` (in that
+/// order), or is `None` for a signal-only read-out; `hr_bpm` is the measured heart rate;
+/// `rr_irregularity` the measured RR irregularity (used in signal-only read-outs).
+pub fn read_out(
+    rules: &RuleTable,
+    probabilities: Option<&[f64]>,
+    hr_bpm: Option<f64>,
+    rr_irregularity: Option<f64>,
+) -> ReadOut {
+    let hr = hr_bpm.filter(|h| h.is_finite() && *h > 0.0);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut contradicted: Vec<String> = Vec::new();
+    let mut quality = false;
+    let (mut tachy_label, mut brady_label, mut sinus) = (false, false, false);
+
+    if let Some(probs) = probabilities {
+        for (order, (rule, p)) in rules.labels.iter().zip(probs).enumerate() {
+            let p = *p;
+            if p.is_nan() || p < rule.threshold {
+                continue;
+            }
+            let fired = format!("{} {} >= {}", rule.column, fmt_p(p), fmt_p(rule.threshold));
+            match rule.role {
+                Role::Quality => {
+                    quality = true;
+                    reasons.insert(
+                        0,
+                        format!("{fired}: poor data quality, confidence low, read with care"),
+                    );
+                    findings.push(Finding {
+                        text: format!("{} ({})", rule.text, fmt_p(p)),
+                        group: rule.group,
+                        severity: rule.severity,
+                        rate: false,
+                        quality: true,
+                        order,
+                    });
+                    continue;
+                }
+                Role::Tachycardia | Role::Bradycardia => {
+                    let tachy = rule.role == Role::Tachycardia;
+                    let confirmed = hr.map(|h| {
+                        if tachy {
+                            h > rules.tachycardia_above
+                        } else {
+                            h < rules.bradycardia_below
+                        }
+                    });
+                    match (confirmed, hr) {
+                        (Some(false), Some(h)) => {
+                            let limit = if tachy {
+                                format!("not above {}", rules.tachycardia_above)
+                            } else {
+                                format!("not below {}", rules.bradycardia_below)
+                            };
+                            contradicted.push(format!(
+                                "{} label contradicted by measured HR {} bpm",
+                                rule.text,
+                                fmt_bpm(h)
+                            ));
+                            reasons.push(format!(
+                                "{fired} but measured HR {} bpm is {limit}: {} label contradicted, not counted",
+                                fmt_bpm(h),
+                                rule.text.to_lowercase()
+                            ));
+                            continue;
+                        }
+                        (Some(true), Some(h)) => reasons.push(format!(
+                            "{fired}, confirmed by measured HR {} bpm",
+                            fmt_bpm(h)
+                        )),
+                        _ => reasons.push(format!(
+                            "{fired} -> {}, {} (rate not measured)",
+                            rule.group.name(),
+                            rule.severity
+                        )),
+                    }
+                    if tachy {
+                        tachy_label = true;
+                    } else {
+                        brady_label = true;
+                    }
+                }
+                Role::Sinus => {
+                    sinus = true;
+                    reasons.push(format!(
+                        "{fired} -> {}, {}",
+                        rule.group.name(),
+                        rule.severity
+                    ));
+                }
+                Role::Finding => reasons.push(format!(
+                    "{fired} -> {}, {}",
+                    rule.group.name(),
+                    rule.severity
+                )),
+            }
+            findings.push(Finding {
+                text: format!("{} ({})", rule.text, fmt_p(p)),
+                group: rule.group,
+                severity: rule.severity,
+                rate: rule.role != Role::Finding,
+                quality: false,
+                order,
+            });
+        }
+    }
+
+    // The measured rate as a finding of its own when no label says it.
+    let order_of = |role: Role| {
+        rules
+            .labels
+            .iter()
+            .position(|l| l.role == role)
+            .unwrap_or(usize::MAX)
+    };
+    if let Some(h) = hr {
+        if h > rules.tachycardia_above && !tachy_label {
+            reasons.push(format!(
+                "measured HR {} bpm > {}: tachycardia by rate",
+                fmt_bpm(h),
+                rules.tachycardia_above
+            ));
+            findings.push(Finding {
+                text: format!("Tachycardia (measured HR {} bpm)", fmt_bpm(h)),
+                group: Group::Rhythm,
+                severity: rules.band(h).unwrap_or(Severity::Minor),
+                rate: true,
+                quality: false,
+                order: order_of(Role::Tachycardia),
+            });
+            tachy_label = true;
+        } else if h < rules.bradycardia_below && !brady_label {
+            reasons.push(format!(
+                "measured HR {} bpm < {}: bradycardia by rate",
+                fmt_bpm(h),
+                rules.bradycardia_below
+            ));
+            findings.push(Finding {
+                text: format!("Bradycardia (measured HR {} bpm)", fmt_bpm(h)),
+                group: Group::Rhythm,
+                severity: rules.band(h).unwrap_or(Severity::Minor),
+                rate: true,
+                quality: false,
+                order: order_of(Role::Bradycardia),
+            });
+            brady_label = true;
+        }
+    }
+    if probabilities.is_none()
+        && let Some(irr) = rr_irregularity.filter(|v| v.is_finite())
+        && irr > rules.irregularity_above
+    {
+        reasons.push(format!(
+            "RR irregularity {irr:.3} > {}: irregular rhythm (atrial fibrillation possible)",
+            rules.irregularity_above
+        ));
+        findings.push(Finding {
+            text: format!("Irregular rhythm (RR irregularity {irr:.2})"),
+            group: Group::Rhythm,
+            severity: Severity::Moderate,
+            rate: false,
+            quality: false,
+            order: order_of(Role::Finding),
+        });
+    }
+
+    // Severity: the rate decides when only rate/rhythm findings are positive.
+    let band = hr.and_then(|h| rules.band_of(h).map(|b| (h, *b)));
+    let clinical: Vec<&Finding> = findings.iter().filter(|f| !f.rate && !f.quality).collect();
+    let severity = if clinical.is_empty() {
+        match band {
+            Some((h, b)) => {
+                reasons.push(format!(
+                    "only rate/rhythm findings: measured HR {} bpm is in band {} -> {}",
+                    fmt_bpm(h),
+                    b.describe(),
+                    b.severity
+                ));
+                b.severity
+            }
+            None => findings
+                .iter()
+                .filter(|f| f.rate)
+                .map(|f| f.severity)
+                .max()
+                .unwrap_or(Severity::Normal),
+        }
+    } else {
+        let worst = clinical
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Normal);
+        match band {
+            Some((h, b)) if b.severity > worst => {
+                reasons.push(format!(
+                    "measured HR {} bpm is in band {} -> {}, above the findings' {worst}",
+                    fmt_bpm(h),
+                    b.describe(),
+                    b.severity
+                ));
+                b.severity
+            }
+            _ => worst,
+        }
+    };
+
+    let primary_finding = primary(
+        &clinical,
+        &findings,
+        sinus,
+        tachy_label,
+        brady_label,
+        probabilities.is_some(),
+        rr_irregularity,
+        rules,
+    );
+    let mut groups: [String; 5] = Default::default();
+    for (slot, group) in groups.iter_mut().zip(Group::ALL) {
+        let mut items: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.group == group)
+            .map(|f| f.text.as_str())
+            .collect();
+        if group == Group::Rhythm {
+            items.extend(contradicted.iter().map(String::as_str));
+        }
+        *slot = items.join("; ");
+    }
+    if reasons.is_empty() {
+        reasons.push(match probabilities {
+            Some(_) => "no label reached its threshold".to_owned(),
+            None => "signal only: no rate or rhythm finding".to_owned(),
+        });
+    }
+    ReadOut {
+        primary_finding,
+        severity,
+        confidence: if quality { "low" } else { "normal" },
+        groups,
+        reasons,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn primary(
+    clinical: &[&Finding],
+    all: &[Finding],
+    sinus: bool,
+    tachy: bool,
+    brady: bool,
+    with_labels: bool,
+    irregularity: Option<f64>,
+    rules: &RuleTable,
+) -> String {
+    let strip = |t: &str| -> String {
+        match t.rfind(" (") {
+            Some(i) => t.get(..i).unwrap_or(t).to_owned(),
+            None => t.to_owned(),
+        }
+    };
+    if let Some(worst) = clinical
+        .iter()
+        .max_by(|a, b| a.severity.cmp(&b.severity).then(b.order.cmp(&a.order)))
+    {
+        return strip(&worst.text);
+    }
+    match (sinus, tachy, brady) {
+        (true, true, _) => return "Sinus tachycardia".into(),
+        (true, _, true) => return "Sinus bradycardia".into(),
+        (false, true, _) => return "Tachycardia".into(),
+        (false, _, true) => return "Bradycardia".into(),
+        (true, false, false) => return "Sinus rhythm".into(),
+        _ => {}
+    }
+    if let Some(q) = all.first() {
+        return strip(&q.text);
+    }
+    if with_labels {
+        return "No finding".into();
+    }
+    match irregularity {
+        Some(v) if v.is_finite() && v <= rules.irregularity_above => "Regular rhythm".into(),
+        _ => "No finding".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probs(pairs: &[(usize, f64)]) -> Vec<f64> {
+        let mut p = vec![0.01; 17];
+        for (i, v) in pairs {
+            p[*i] = *v;
+        }
+        p
+    }
+
+    #[test]
+    fn rate_decides_when_only_rhythm() {
+        let r = RuleTable::default();
+        let p = probs(&[(1, 0.95)]);
+        let o = read_out(&r, Some(&p), Some(35.0), None);
+        assert_eq!(o.severity, Severity::Critical);
+        assert_eq!(o.primary_finding, "Sinus bradycardia");
+        assert!(
+            o.groups[0].contains("Bradycardia (measured HR 35 bpm)"),
+            "{:?}",
+            o.groups
+        );
+        let o = read_out(&r, Some(&p), Some(75.0), None);
+        assert_eq!(
+            (o.severity, o.primary_finding.as_str()),
+            (Severity::Normal, "Sinus rhythm")
+        );
+        // bradycardia label, 80 bpm: contradicted
+        let p = probs(&[(1, 0.9), (8, 0.7)]);
+        let o = read_out(&r, Some(&p), Some(80.0), None);
+        assert_eq!(o.severity, Severity::Normal);
+        assert!(o.groups[0].contains("Bradycardia label contradicted by measured HR 80 bpm"));
+        assert!(o.reasons.iter().any(|x| x.contains("contradicted")));
+    }
+
+    #[test]
+    fn findings_and_quality() {
+        let r = RuleTable::default();
+        let p = probs(&[(0, 0.8), (6, 0.9), (15, 0.6)]);
+        let o = read_out(&r, Some(&p), Some(90.0), None);
+        assert_eq!(o.confidence, "low");
+        assert!(o.reasons[0].starts_with("poor_data_quality"));
+        assert_eq!(o.primary_finding, "Infarction");
+        assert_eq!(o.severity, Severity::Severe);
+        assert!(o.groups[0].contains("Atrial fibrillation (0.90)"));
+        assert!(o.groups[2].contains("Infarction"));
+        assert!(o.groups[4].starts_with("Poor data quality"));
+        // a rate band above the findings raises the severity
+        let p = probs(&[(13, 0.9)]);
+        let o = read_out(&r, Some(&p), Some(170.0), None);
+        assert_eq!(o.severity, Severity::Critical);
+        // nothing positive
+        let o = read_out(&r, Some(&probs(&[])), None, None);
+        assert_eq!(
+            (o.primary_finding.as_str(), o.severity),
+            ("No finding", Severity::Normal)
+        );
+        // signal only
+        let o = read_out(&r, None, Some(72.0), Some(0.3));
+        assert_eq!(o.primary_finding, "Irregular rhythm");
+        assert_eq!(o.severity, Severity::Moderate);
+        let o = read_out(&r, None, Some(72.0), Some(0.02));
+        assert_eq!(
+            (o.primary_finding.as_str(), o.severity),
+            ("Regular rhythm", Severity::Normal)
+        );
+    }
+}
