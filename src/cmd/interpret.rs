@@ -47,7 +47,7 @@ use crate::infer::spec::ModelKind;
 use crate::input::{Data, expand};
 use crate::interpret::read_out;
 use crate::interpret::rules::RuleTable;
-use crate::output::{RowWriter, Value};
+use crate::output::{RowWriter, Value, render_rows};
 
 /// Columns of `interpret`.
 pub const COLUMNS: [&str; 20] = [
@@ -376,39 +376,121 @@ fn read_out_table_row(rules: &RuleTable, signal: SignalUse, row: TableRow) -> Do
     )
 }
 
-fn write_chunk(
-    ctx: &Context,
+/// Rows per parallel task (each task reads out and renders its rows).
+const SUB_CHUNK: usize = 512;
+
+/// One task's output: pre-rendered rows (CSV, NDJSON) or rows to write, and the failures.
+struct Part {
+    rendered: Option<Vec<u8>>,
+    values: Vec<Vec<Value>>,
+    failures: Vec<(String, String)>,
+    ok: usize,
+}
+
+/// Turn raw input items into rows, read them out and render them, on all cores.
+fn compute_parts<T: Sync>(
+    format: crate::output::Format,
     rules: &RuleTable,
     signal: SignalUse,
-    rows: Vec<TableRow>,
+    items: &[T],
+    to_row: &(dyn Fn(&T) -> TableRow + Sync),
+) -> Vec<Part> {
+    items
+        .par_chunks(SUB_CHUNK)
+        .map(|sub| {
+            let mut failures = Vec::new();
+            let mut values = Vec::with_capacity(sub.len());
+            for item in sub {
+                let d = read_out_table_row(rules, signal, to_row(item));
+                if d.failed {
+                    let what = match (d.values.first(), d.values.get(1)) {
+                        (Some(Value::Text(s)), Some(Value::Text(id))) => format!("{s} ({id})"),
+                        _ => "row".to_owned(),
+                    };
+                    let reason = match d.values.last() {
+                        Some(Value::Text(e)) => e.clone(),
+                        _ => String::new(),
+                    };
+                    failures.push((what, reason));
+                }
+                values.push(d.values);
+            }
+            let ok = values.len() - failures.len();
+            match render_rows(format, &COLUMNS, &values) {
+                Some(bytes) => Part {
+                    rendered: Some(bytes),
+                    values: Vec::new(),
+                    failures,
+                    ok,
+                },
+                None => Part {
+                    rendered: None,
+                    values,
+                    failures,
+                    ok,
+                },
+            }
+        })
+        .collect()
+}
+
+/// Write computed parts in order.
+fn write_parts(
+    ctx: &Context,
+    parts: Vec<Part>,
     out: &mut dyn RowWriter,
     tally: &mut Tally,
 ) -> Result<()> {
-    let done: Vec<Done> = if rows.len() >= 256 {
-        rows.into_par_iter()
-            .map(|r| read_out_table_row(rules, signal, r))
-            .collect()
-    } else {
-        rows.into_iter()
-            .map(|r| read_out_table_row(rules, signal, r))
-            .collect()
-    };
-    for d in done {
-        if d.failed {
-            tally.failed += 1;
-            let what = match (d.values.first(), d.values.get(1)) {
-                (Some(Value::Text(s)), Some(Value::Text(id))) => format!("{s} ({id})"),
-                _ => "row".to_owned(),
-            };
-            if let Some(Value::Text(e)) = d.values.last() {
-                ctx.item_error(&what, e);
-            }
-        } else {
-            tally.ok += 1;
+    for part in parts {
+        for (what, reason) in &part.failures {
+            ctx.item_error(what, reason);
         }
-        out.row(&d.values)?;
+        tally.failed += part.failures.len();
+        tally.ok += part.ok;
+        match part.rendered {
+            Some(bytes) => out.write_rendered(&bytes)?,
+            None => {
+                for v in &part.values {
+                    out.row(v)?;
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// Read chunks on this thread while the previous chunk is read out on the others; write in
+/// order. `next_chunk` gives the next chunk of raw items, or `None` at the end.
+fn pipeline<T: Send + Sync>(
+    ctx: &Context,
+    rules: &RuleTable,
+    signal: SignalUse,
+    to_row: &(dyn Fn(&T) -> TableRow + Sync),
+    out: &mut dyn RowWriter,
+    tally: &mut Tally,
+    mut next_chunk: impl FnMut() -> Result<Option<Vec<T>>>,
+) -> Result<()> {
+    let format = ctx.format;
+    std::thread::scope(|scope| -> Result<()> {
+        let mut pending: Option<std::thread::ScopedJoinHandle<'_, Vec<Part>>> = None;
+        loop {
+            let chunk = next_chunk();
+            if let Some(job) = pending.take() {
+                let parts = job
+                    .join()
+                    .map_err(|_| Error::Internal("a read-out thread panicked".into()))?;
+                write_parts(ctx, parts, out, tally)?;
+            }
+            match chunk? {
+                Some(items) => {
+                    pending = Some(
+                        scope.spawn(move || compute_parts(format, rules, signal, &items, to_row)),
+                    );
+                }
+                None => return Ok(()),
+            }
+        }
+    })
 }
 
 /// Where each rule label is in a table's header.
@@ -429,6 +511,54 @@ fn label_indices(rules: &RuleTable, header: &[String], input: &str) -> Result<Ve
         )));
     }
     Ok(idx)
+}
+
+/// A plain decimal (`0.1234`, `1`, `.5`) parsed exactly: an integer mantissa below 2⁵³ divided by
+/// a power of ten up to 10²² is correctly rounded (Clinger's fast path), the same value as
+/// `str::parse`. Anything else (exponents, long mantissas) gives `None`.
+fn fast_decimal(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, b),
+    };
+    let mut mantissa: u64 = 0;
+    let mut frac_digits = 0usize;
+    let mut seen_dot = false;
+    let mut any = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                any = true;
+                mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+                if mantissa >= 1 << 53 {
+                    return None;
+                }
+                if seen_dot {
+                    frac_digits += 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    if !any {
+        return None;
+    }
+    let v = mantissa as f64 / *POW10.get(frac_digits)?;
+    Some(if neg { -v } else { v })
+}
+
+/// A probability field as bytes (the fast path of [`parse_probability`]).
+fn parse_probability_bytes(column: &str, b: &[u8]) -> std::result::Result<f64, String> {
+    match fast_decimal(b.trim_ascii()) {
+        Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => parse_probability(column, &String::from_utf8_lossy(b)),
+    }
 }
 
 fn parse_probability(column: &str, text: &str) -> std::result::Result<f64, String> {
@@ -476,6 +606,12 @@ fn table_input<R: BufRead>(
     }
 }
 
+/// A CSV record as read, or why it could not be.
+enum RawRecord {
+    Record(csv::ByteRecord, u64),
+    Bad(String, u64),
+}
+
 fn csv_input<R: BufRead>(
     ctx: &Context,
     args: &Args,
@@ -499,50 +635,31 @@ fn csv_input<R: BufRead>(
     let col = |name: &str| header.iter().position(|h| h.trim() == name);
     let (c_source, c_id, c_hr, c_err) =
         (col("source"), col("record_id"), col("hr_bpm"), col("error"));
-    let mut record = csv::ByteRecord::new();
-    let mut chunk: Vec<TableRow> = Vec::with_capacity(CHUNK);
-    let mut line = 1u64;
-    loop {
-        let more = match csv.read_byte_record(&mut record) {
-            Ok(m) => m,
-            Err(e) => {
-                line += 1;
-                let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("{len} fields where the header has {expected_len}"),
-                    _ => e.to_string(),
-                };
-                chunk.push(TableRow {
+    let to_row = |raw: &RawRecord| -> TableRow {
+        let (record, line) = match raw {
+            RawRecord::Record(r, line) => (r, *line),
+            RawRecord::Bad(reason, line) => {
+                return TableRow {
                     source: input.to_owned(),
                     record_id: format!("line {line}"),
                     probabilities: Err(format!("line {line}: {reason}")),
                     hr_bpm: None,
-                });
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
+                };
             }
         };
-        if !more {
-            break;
-        }
-        line = record.position().map_or(line + 1, |p| p.line());
         let field = |i: Option<usize>| -> String {
             i.and_then(|i| record.get(i))
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default()
         };
-        let source = field(c_source);
         let record_id = match c_id {
             Some(_) => field(c_id),
             None => format!("{input}:{line}"),
         };
-        let upstream = field(c_err);
+        let upstream = c_err.and_then(|i| record.get(i)).unwrap_or_default();
         let mut hr_bpm = None;
-        let probabilities = if !upstream.trim().is_empty() {
-            Err(format!("ecg-infer: {upstream}"))
+        let probabilities = if !upstream.trim_ascii().is_empty() {
+            Err(format!("ecg-infer: {}", String::from_utf8_lossy(upstream)))
         } else {
             let mut err = None;
             match parse_hr(&field(c_hr)) {
@@ -551,11 +668,7 @@ fn csv_input<R: BufRead>(
             }
             let mut probs = Vec::with_capacity(idx.len());
             for (rule, &i) in rules.labels.iter().zip(&idx) {
-                let text = record
-                    .get(i)
-                    .map(String::from_utf8_lossy)
-                    .unwrap_or_default();
-                match parse_probability(&rule.column, &text) {
+                match parse_probability_bytes(&rule.column, record.get(i).unwrap_or_default()) {
                     Ok(v) => probs.push(v),
                     Err(e) => {
                         err.get_or_insert(e);
@@ -567,24 +680,51 @@ fn csv_input<R: BufRead>(
                 None => Ok(probs),
             }
         };
-        chunk.push(TableRow {
-            source,
+        TableRow {
+            source: field(c_source),
             record_id,
             probabilities,
             hr_bpm,
-        });
-        if chunk.len() >= CHUNK {
-            write_chunk(
-                ctx,
-                rules,
-                args.signal,
-                std::mem::take(&mut chunk),
-                out,
-                tally,
-            )?;
         }
-    }
-    write_chunk(ctx, rules, args.signal, chunk, out, tally)
+    };
+    let mut record = csv::ByteRecord::new();
+    let mut line = 1u64;
+    let mut done = false;
+    let next_chunk = || -> Result<Option<Vec<RawRecord>>> {
+        if done {
+            return Ok(None);
+        }
+        let mut chunk: Vec<RawRecord> = Vec::with_capacity(CHUNK);
+        while chunk.len() < CHUNK {
+            match csv.read_byte_record(&mut record) {
+                Ok(true) => {
+                    line = record.position().map_or(line + 1, |p| p.line());
+                    chunk.push(RawRecord::Record(record.clone(), line));
+                }
+                Ok(false) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    line += 1;
+                    let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
+                    let reason = match e.kind() {
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => format!("{len} fields where the header has {expected_len}"),
+                        _ => e.to_string(),
+                    };
+                    chunk.push(RawRecord::Bad(reason, line));
+                    if fatal {
+                        done = true;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Some(chunk))
+    };
+    pipeline(ctx, rules, args.signal, &to_row, out, tally, next_chunk)
 }
 
 fn ndjson_input<R: BufRead>(
@@ -596,26 +736,29 @@ fn ndjson_input<R: BufRead>(
     out: &mut dyn RowWriter,
     tally: &mut Tally,
 ) -> Result<()> {
-    let mut chunk: Vec<TableRow> = Vec::with_capacity(CHUNK);
-    for (n, line) in reader.lines().enumerate() {
-        let line_no = n + 1;
-        let line = line.map_err(|e| Error::BadInput(format!("{input}: line {line_no}: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
+    let to_row = |(line_no, line): &(usize, String)| ndjson_row(rules, input, *line_no, line);
+    let mut lines = reader.lines().enumerate();
+    let mut done = false;
+    let next_chunk = || -> Result<Option<Vec<(usize, String)>>> {
+        if done {
+            return Ok(None);
         }
-        chunk.push(ndjson_row(rules, input, line_no, &line));
-        if chunk.len() >= CHUNK {
-            write_chunk(
-                ctx,
-                rules,
-                args.signal,
-                std::mem::take(&mut chunk),
-                out,
-                tally,
-            )?;
+        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+        while chunk.len() < CHUNK {
+            let Some((n, line)) = lines.next() else {
+                done = true;
+                break;
+            };
+            let line_no = n + 1;
+            let line =
+                line.map_err(|e| Error::BadInput(format!("{input}: line {line_no}: {e}")))?;
+            if !line.trim().is_empty() {
+                chunk.push((line_no, line));
+            }
         }
-    }
-    write_chunk(ctx, rules, args.signal, chunk, out, tally)
+        Ok(Some(chunk))
+    };
+    pipeline(ctx, rules, args.signal, &to_row, out, tally, next_chunk)
 }
 
 fn ndjson_row(rules: &RuleTable, input: &str, line_no: usize, line: &str) -> TableRow {
@@ -817,4 +960,58 @@ fn ecg_inputs(
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_decimal_equals_std_parse() {
+        for t in [
+            "0",
+            "1",
+            "0.5",
+            ".5",
+            "0.1234",
+            "0.9999999",
+            "1.0",
+            "-0.25",
+            "+0.3",
+            "123456789012345",
+            "0.000000000000000000001",
+        ] {
+            assert_eq!(
+                fast_decimal(t.as_bytes()),
+                Some(t.parse::<f64>().unwrap()),
+                "{t}"
+            );
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = 1 + (x % 12) as usize;
+            let t = format!("0.{:0width$}", x % 10u64.pow(digits as u32), width = digits);
+            assert_eq!(
+                fast_decimal(t.as_bytes()),
+                Some(t.parse::<f64>().unwrap()),
+                "{t}"
+            );
+        }
+        for t in [
+            "",
+            ".",
+            "1e-3",
+            "abc",
+            "1.2.3",
+            "0x1",
+            "12345678901234567890",
+            "-",
+            "0.30000000000000004",
+        ] {
+            assert_eq!(fast_decimal(t.as_bytes()), None, "{t}");
+        }
+    }
 }

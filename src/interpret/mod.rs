@@ -61,16 +61,86 @@ struct Finding {
     order: usize,
 }
 
+/// A probability with two decimals (integer arithmetic: float formatting is slow at 10⁶ rows).
+#[cfg(test)]
 fn fmt_p(p: f64) -> String {
-    format!("{p:.2}")
+    let mut s = String::with_capacity(8);
+    push_p(&mut s, p);
+    s
 }
 
+/// Append an unsigned integer.
+fn push_uint(buf: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    loop {
+        if let Some(d) = digits.get_mut(n) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        n += 1;
+        v /= 10;
+        if v == 0 || n >= digits.len() {
+            break;
+        }
+    }
+    for d in digits.iter().take(n).rev() {
+        buf.push(char::from(*d));
+    }
+}
+
+/// Append a probability with two decimals (half away from zero on p·100).
+fn push_p(buf: &mut String, p: f64) {
+    if !(p.is_finite() && p.abs() < 1e12) {
+        buf.push_str(&p.to_string());
+        return;
+    }
+    let c = (p * 100.0).round() as i64;
+    if c < 0 {
+        buf.push('-');
+    }
+    let c = c.unsigned_abs();
+    push_uint(buf, c / 100);
+    buf.push('.');
+    let r = c % 100;
+    if r < 10 {
+        buf.push('0');
+    }
+    push_uint(buf, r);
+}
+
+/// `column p >= threshold`.
+fn fired(column: &str, p: f64, threshold: f64) -> String {
+    let mut s = String::with_capacity(column.len() + 64);
+    s.push_str(column);
+    s.push(' ');
+    push_p(&mut s, p);
+    s.push_str(" >= ");
+    push_p(&mut s, threshold);
+    s
+}
+
+/// `Label text (p)`.
+fn label_with_p(text: &str, p: f64) -> String {
+    let mut s = String::with_capacity(text.len() + 8);
+    s.push_str(text);
+    s.push_str(" (");
+    push_p(&mut s, p);
+    s.push(')');
+    s
+}
+
+/// A heart rate with at most one decimal.
 fn fmt_bpm(hr: f64) -> String {
-    let r = (hr * 10.0).round() / 10.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0}")
+    if !(hr.is_finite() && hr.abs() < 1e12) {
+        return format!("{hr}");
+    }
+    let d = (hr * 10.0).round() as i64;
+    let sign = if d < 0 { "-" } else { "" };
+    let d = d.abs();
+    if d % 10 == 0 {
+        format!("{sign}{}", d / 10)
     } else {
-        format!("{r:.1}")
+        format!("{sign}{}.{}", d / 10, d % 10)
     }
 }
 
@@ -96,16 +166,15 @@ pub fn read_out(
             if p.is_nan() || p < rule.threshold {
                 continue;
             }
-            let fired = format!("{} {} >= {}", rule.column, fmt_p(p), fmt_p(rule.threshold));
+            let fired = fired(&rule.column, p, rule.threshold);
             match rule.role {
                 Role::Quality => {
                     quality = true;
-                    reasons.insert(
-                        0,
-                        format!("{fired}: poor data quality, confidence low, read with care"),
-                    );
+                    let mut reason = fired;
+                    reason.push_str(": poor data quality, confidence low, read with care");
+                    reasons.insert(0, reason);
                     findings.push(Finding {
-                        text: format!("{} ({})", rule.text, fmt_p(p)),
+                        text: label_with_p(&rule.text, p),
                         group: rule.group,
                         severity: rule.severity,
                         rate: false,
@@ -158,22 +227,18 @@ pub fn read_out(
                         brady_label = true;
                     }
                 }
-                Role::Sinus => {
-                    sinus = true;
-                    reasons.push(format!(
-                        "{fired} -> {}, {}",
-                        rule.group.name(),
-                        rule.severity
-                    ));
+                Role::Sinus | Role::Finding => {
+                    sinus |= rule.role == Role::Sinus;
+                    let mut reason = fired;
+                    reason.push_str(" -> ");
+                    reason.push_str(rule.group.name());
+                    reason.push_str(", ");
+                    reason.push_str(rule.severity.name());
+                    reasons.push(reason);
                 }
-                Role::Finding => reasons.push(format!(
-                    "{fired} -> {}, {}",
-                    rule.group.name(),
-                    rule.severity
-                )),
             }
             findings.push(Finding {
-                text: format!("{} ({})", rule.text, fmt_p(p)),
+                text: label_with_p(&rule.text, p),
                 group: rule.group,
                 severity: rule.severity,
                 rate: rule.role != Role::Finding,
@@ -373,6 +438,18 @@ mod tests {
             p[*i] = *v;
         }
         p
+    }
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(fmt_p(0.5), "0.50");
+        assert_eq!(fmt_p(0.987), "0.99");
+        assert_eq!(fmt_p(1.0), "1.00");
+        assert_eq!(fmt_p(0.004), "0.00");
+        assert_eq!(fmt_bpm(72.0), "72");
+        assert_eq!(fmt_bpm(100.14), "100.1");
+        assert_eq!(fmt_bpm(59.96), "60");
+        assert_eq!(fmt_bpm(f64::NAN), "NaN");
     }
 
     #[test]

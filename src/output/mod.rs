@@ -104,6 +104,23 @@ impl Value {
         }
     }
 
+    /// Append [`Value::to_text`] to a buffer (no allocation for numbers and booleans).
+    pub fn push_text(&self, buf: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Value::Null => {}
+            Value::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(buf, "{i}");
+            }
+            Value::Float(f) => {
+                let _ = write!(buf, "{f}");
+            }
+            Value::Text(s) => buf.push_str(s),
+            Value::Json(v) => buf.push_str(&v.to_string()),
+        }
+    }
+
     /// This value as JSON.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -173,6 +190,75 @@ pub trait RowWriter {
     fn row(&mut self, values: &[Value]) -> io::Result<()>;
     /// Write what the format needs at the end (closing bracket, the table) and flush.
     fn finish(&mut self) -> io::Result<()>;
+    /// Write rows already rendered by [`render_rows`] (in this writer's format), in one write.
+    /// Formats that cannot take pre-rendered rows (table, json) refuse with an error; callers
+    /// only use this when [`render_rows`] gave bytes.
+    fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let _ = bytes;
+        Err(io::Error::other(
+            "this output format cannot take pre-rendered rows",
+        ))
+    }
+}
+
+/// Render rows in a streaming format (CSV records without the header, or JSON Lines) on any
+/// thread, so that a batch command can format rows in parallel and write them in order with
+/// [`RowWriter::write_rendered`]. `None` for table and JSON (their writers need every row).
+///
+/// ```
+/// use dicomkit::output::{render_rows, row_writer, Format, Style, Value};
+/// let rows = vec![vec![Value::from("a, b"), Value::Int(1)]];
+/// let bytes = render_rows(Format::Csv, &["name", "n"], &rows).unwrap();
+/// assert_eq!(bytes, b"\"a, b\",1\n");
+/// let mut out = Vec::new();
+/// {
+///     let mut w = row_writer(Format::Csv, &["name", "n"], Box::new(&mut out), Style::plain());
+///     w.write_rendered(&bytes).unwrap();
+///     w.finish().unwrap();
+/// }
+/// assert_eq!(out, b"name,n\n\"a, b\",1\n");
+/// assert!(render_rows(Format::Table, &["name", "n"], &rows).is_none());
+/// let line = render_rows(Format::Ndjson, &["name", "n"], &rows).unwrap();
+/// assert_eq!(line, b"{\"name\":\"a, b\",\"n\":1}\n");
+/// ```
+pub fn render_rows(format: Format, columns: &[&str], rows: &[Vec<Value>]) -> Option<Vec<u8>> {
+    match format {
+        Format::Csv => Some(csv::render(columns.len(), rows)),
+        Format::Ndjson => {
+            // the same bytes as NdjsonWriter (serde_json's compact form of row_object), written
+            // field by field without building a map per row
+            let keys: Vec<Vec<u8>> = columns
+                .iter()
+                .map(|c| serde_json::to_vec(c).unwrap_or_default())
+                .collect();
+            let mut out = Vec::with_capacity(rows.len() * 256);
+            for r in rows {
+                out.push(b'{');
+                for (i, key) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(key);
+                    out.push(b':');
+                    // serialising into a Vec cannot fail
+                    let _ = match r.get(i) {
+                        None | Some(Value::Null) => serde_json::to_writer(&mut out, &()),
+                        Some(Value::Bool(b)) => serde_json::to_writer(&mut out, b),
+                        Some(Value::Int(n)) => serde_json::to_writer(&mut out, n),
+                        Some(Value::Float(f)) if f.is_finite() => {
+                            serde_json::to_writer(&mut out, f)
+                        }
+                        Some(Value::Float(_)) => serde_json::to_writer(&mut out, &()),
+                        Some(Value::Text(t)) => serde_json::to_writer(&mut out, t),
+                        Some(Value::Json(v)) => serde_json::to_writer(&mut out, v),
+                    };
+                }
+                out.extend_from_slice(b"}\n");
+            }
+            Some(out)
+        }
+        Format::Table | Format::Json => None,
+    }
 }
 
 /// A row writer for `format` with these columns, writing to `out`.

@@ -26,6 +26,10 @@ impl RowWriter for NdjsonWriter<'_> {
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
 }
 
 /// Write one value as one line (compact JSON and `\n`), in a single write.
