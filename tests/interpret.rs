@@ -357,6 +357,42 @@ fn many_rows_stream() {
 }
 
 #[test]
+fn quoted_fields_across_pieces() {
+    // 20,000 rows (several 64 KiB pieces), every source quoted with a comma, one with a newline
+    // and an escaped quote: records are cut only outside quotes, line numbers stay right
+    let ids: Vec<String> = (0..20_000).map(|i| format!("q{i}")).collect();
+    let refs: Vec<(&str, &[&str], Option<f64>)> = ids
+        .iter()
+        .map(|id| (id.as_str(), &["sinus_rhythm"][..], Some(70.0)))
+        .collect();
+    let mut text = String::new();
+    for (n, line) in csv(&refs).lines().enumerate() {
+        if n == 0 {
+            text.push_str(line);
+        } else if n == 7_000 {
+            text.push_str(&line.replacen("none.scp", "\"dir, with\nnewline \"\"x\"\".scp\"", 1));
+        } else {
+            text.push_str(&line.replacen("none.scp", "\"a,b.scp\"", 1));
+        }
+        text.push('\n');
+    }
+    text.push_str("\"a,b.scp\",short,2\n");
+    let (code, rows, _) = interpret(&text, &["--signal", "never"]);
+    assert_eq!(code, Some(4));
+    assert_eq!(rows.len(), 20_001);
+    assert_eq!(rows[0]["source"], "a,b.scp");
+    assert_eq!(rows[6_999]["source"], "dir, with\nnewline \"x\".scp");
+    assert_eq!(rows[6_999]["severity"], "normal");
+    assert_eq!(rows[19_999]["record_id"], "q19999");
+    // the header is line 1, the 20,000 rows lines 2 to 20,002 (one has a newline inside)
+    assert!(
+        rows[20_000]["error"].starts_with("line 20003: 3 fields"),
+        "{}",
+        rows[20_000]["error"]
+    );
+}
+
+#[test]
 fn signal_only_read_out_of_ecg_files() {
     let out = dicomkit()
         .args(["interpret", "--format", "csv"])

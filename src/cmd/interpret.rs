@@ -393,15 +393,16 @@ fn compute_parts<T: Sync>(
     rules: &RuleTable,
     signal: SignalUse,
     items: &[T],
-    to_row: &(dyn Fn(&T) -> TableRow + Sync),
+    to_rows: &(dyn Fn(&T) -> Vec<TableRow> + Sync),
 ) -> Vec<Part> {
     items
-        .par_chunks(SUB_CHUNK)
-        .map(|sub| {
+        .par_iter()
+        .map(|item| {
+            let rows = to_rows(item);
             let mut failures = Vec::new();
-            let mut values = Vec::with_capacity(sub.len());
-            for item in sub {
-                let d = read_out_table_row(rules, signal, to_row(item));
+            let mut values = Vec::with_capacity(rows.len());
+            for row in rows {
+                let d = read_out_table_row(rules, signal, row);
                 if d.failed {
                     let what = match (d.values.first(), d.values.get(1)) {
                         (Some(Value::Text(s)), Some(Value::Text(id))) => format!("{s} ({id})"),
@@ -465,7 +466,7 @@ fn pipeline<T: Send + Sync>(
     ctx: &Context,
     rules: &RuleTable,
     signal: SignalUse,
-    to_row: &(dyn Fn(&T) -> TableRow + Sync),
+    to_rows: &(dyn Fn(&T) -> Vec<TableRow> + Sync),
     out: &mut dyn RowWriter,
     tally: &mut Tally,
     mut next_chunk: impl FnMut() -> Result<Option<Vec<T>>>,
@@ -484,7 +485,7 @@ fn pipeline<T: Send + Sync>(
             match chunk? {
                 Some(items) => {
                     pending = Some(
-                        scope.spawn(move || compute_parts(format, rules, signal, &items, to_row)),
+                        scope.spawn(move || compute_parts(format, rules, signal, &items, to_rows)),
                     );
                 }
                 None => return Ok(()),
@@ -521,6 +522,21 @@ fn fast_decimal(b: &[u8]) -> Option<f64> {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
+    // the common shape of a probability: `0.` then up to 15 digits
+    if let [b'0', b'.', frac @ ..] = b
+        && !frac.is_empty()
+        && frac.len() <= 15
+    {
+        let mut m: u64 = 0;
+        for &c in frac {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            m = m * 10 + u64::from(d);
+        }
+        return Some(m as f64 / *POW10.get(frac.len())?);
+    }
     let (neg, digits) = match b.split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) => (false, rest),
@@ -606,10 +622,45 @@ fn table_input<R: BufRead>(
     }
 }
 
-/// A CSV record as read, or why it could not be.
-enum RawRecord {
-    Record(csv::ByteRecord, u64),
-    Bad(String, u64),
+/// A run of whole CSV records (cut at a newline outside quotes), and the line it starts on.
+struct Block {
+    bytes: Vec<u8>,
+    first_line: u64,
+}
+
+/// Bytes read per block from the input; blocks are cut into pieces of about [`PIECE`] bytes,
+/// each parsed and read out by one worker.
+const BLOCK: usize = 4 << 20;
+const PIECE: usize = 64 << 10;
+
+/// The end (exclusive) of the last whole record in `buf`: after the last newline outside quotes.
+/// `None` when no record ends in `buf`. A newline is outside quotes when the number of `"`
+/// before it is even (escaped quotes come in pairs).
+fn last_record_end(buf: &[u8]) -> Option<usize> {
+    if !buf.contains(&b'"') {
+        return buf.iter().rposition(|&b| b == b'\n').map(|i| i + 1);
+    }
+    let mut quotes = 0usize;
+    let mut end = None;
+    for (i, &b) in buf.iter().enumerate() {
+        if b == b'"' {
+            quotes += 1;
+        } else if b == b'\n' && quotes.is_multiple_of(2) {
+            end = Some(i + 1);
+        }
+    }
+    end
+}
+
+/// Read the header record (up to its newline outside quotes).
+fn read_header_line<R: BufRead>(reader: &mut R) -> std::io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    loop {
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 || line.iter().filter(|&&b| b == b'"').count() % 2 == 0 {
+            return Ok(line);
+        }
+    }
 }
 
 fn csv_input<R: BufRead>(
@@ -617,36 +668,43 @@ fn csv_input<R: BufRead>(
     args: &Args,
     rules: &RuleTable,
     input: &str,
-    reader: R,
+    mut reader: R,
     out: &mut dyn RowWriter,
     tally: &mut Tally,
 ) -> Result<()> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(reader);
-    let header: Vec<String> = csv
-        .byte_headers()
+    let header_line =
+        read_header_line(&mut reader).map_err(|e| Error::BadInput(format!("{input}: {e}")))?;
+    let header: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header_line.as_slice())
+        .byte_records()
+        .next()
+        .transpose()
         .map_err(|e| Error::BadInput(format!("{input}: {e}")))?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .collect();
+        .map(|r| {
+            r.iter()
+                .map(|h| String::from_utf8_lossy(h).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     let idx = label_indices(rules, &header, input)?;
+    let width = header.len();
     let col = |name: &str| header.iter().position(|h| h.trim() == name);
     let (c_source, c_id, c_hr, c_err) =
         (col("source"), col("record_id"), col("hr_bpm"), col("error"));
-    let to_row = |raw: &RawRecord| -> TableRow {
-        let (record, line) = match raw {
-            RawRecord::Record(r, line) => (r, *line),
-            RawRecord::Bad(reason, line) => {
-                return TableRow {
-                    source: input.to_owned(),
-                    record_id: format!("line {line}"),
-                    probabilities: Err(format!("line {line}: {reason}")),
-                    hr_bpm: None,
-                };
-            }
-        };
+    let bad = |line: u64, reason: String| TableRow {
+        source: input.to_owned(),
+        record_id: format!("line {line}"),
+        probabilities: Err(format!("line {line}: {reason}")),
+        hr_bpm: None,
+    };
+    let to_row = |record: &csv::ByteRecord, line: u64| -> TableRow {
+        if record.len() != width {
+            return bad(
+                line,
+                format!("{} fields where the header has {width}", record.len()),
+            );
+        }
         let field = |i: Option<usize>| -> String {
             i.and_then(|i| record.get(i))
                 .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -687,44 +745,110 @@ fn csv_input<R: BufRead>(
             hr_bpm,
         }
     };
-    let mut record = csv::ByteRecord::new();
-    let mut line = 1u64;
-    let mut done = false;
-    let next_chunk = || -> Result<Option<Vec<RawRecord>>> {
-        if done {
-            return Ok(None);
-        }
-        let mut chunk: Vec<RawRecord> = Vec::with_capacity(CHUNK);
-        while chunk.len() < CHUNK {
+    // a worker parses one piece: whole records, lines counted from the piece's first line
+    let to_rows = |piece: &Block| -> Vec<TableRow> {
+        let mut rows = Vec::with_capacity(piece.bytes.len() / 128 + 1);
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(piece.bytes.as_slice());
+        let mut record = csv::ByteRecord::new();
+        loop {
             match csv.read_byte_record(&mut record) {
                 Ok(true) => {
-                    line = record.position().map_or(line + 1, |p| p.line());
-                    chunk.push(RawRecord::Record(record.clone(), line));
+                    let line = piece.first_line + record.position().map_or(1, |p| p.line()) - 1;
+                    rows.push(to_row(&record, line));
                 }
-                Ok(false) => {
-                    done = true;
-                    break;
-                }
+                Ok(false) => break,
                 Err(e) => {
-                    line += 1;
-                    let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
-                    let reason = match e.kind() {
-                        csv::ErrorKind::UnequalLengths {
-                            expected_len, len, ..
-                        } => format!("{len} fields where the header has {expected_len}"),
-                        _ => e.to_string(),
-                    };
-                    chunk.push(RawRecord::Bad(reason, line));
-                    if fatal {
-                        done = true;
+                    let line = piece.first_line + e.position().map_or(1, |p| p.line()) - 1;
+                    rows.push(bad(line, e.to_string()));
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                         break;
                     }
                 }
             }
         }
-        Ok(Some(chunk))
+        rows
     };
-    pipeline(ctx, rules, args.signal, &to_row, out, tally, next_chunk)
+    // this thread only cuts the input into pieces of whole records
+    let mut carry: Vec<u8> = Vec::new();
+    let mut next_line = 2u64; // the header is line 1
+    let mut eof = false;
+    let next_chunk = || -> Result<Option<Vec<Block>>> {
+        if eof && carry.is_empty() {
+            return Ok(None);
+        }
+        // read a block; a record longer than a block makes it grow until the record ends
+        while !eof && (carry.len() < BLOCK || last_record_end(&carry).is_none()) {
+            let buf = reader
+                .fill_buf()
+                .map_err(|e| Error::BadInput(format!("{input}: {e}")))?;
+            if buf.is_empty() {
+                eof = true;
+                break;
+            }
+            let n = buf.len();
+            carry.extend_from_slice(buf);
+            reader.consume(n);
+        }
+        let cut = if eof {
+            carry.len()
+        } else {
+            last_record_end(&carry).unwrap_or(carry.len())
+        };
+        let rest = carry.split_off(cut);
+        let whole = std::mem::replace(&mut carry, rest);
+        let has_quotes = whole.contains(&b'"');
+        let mut pieces = Vec::with_capacity(whole.len() / PIECE + 1);
+        let mut start = 0usize;
+        while start < whole.len() {
+            let target = (start + PIECE).min(whole.len());
+            let end = if target == whole.len() {
+                whole.len()
+            } else {
+                // the first record end after target, outside quotes (parity from `start`)
+                let slice = whole.get(start..).unwrap_or_default();
+                if !has_quotes {
+                    let from = whole.get(target..).unwrap_or_default();
+                    let end = from
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(whole.len(), |i| target + i + 1);
+                    let bytes = whole.get(start..end).unwrap_or_default().to_vec();
+                    let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+                    pieces.push(Block {
+                        bytes,
+                        first_line: next_line,
+                    });
+                    next_line += lines;
+                    start = end;
+                    continue;
+                }
+                let mut quotes = 0usize;
+                let mut found = whole.len();
+                for (i, &b) in slice.iter().enumerate() {
+                    if b == b'"' {
+                        quotes += 1;
+                    } else if b == b'\n' && quotes.is_multiple_of(2) && start + i + 1 >= target {
+                        found = start + i + 1;
+                        break;
+                    }
+                }
+                found
+            };
+            let bytes = whole.get(start..end).unwrap_or_default().to_vec();
+            let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            pieces.push(Block {
+                bytes,
+                first_line: next_line,
+            });
+            next_line += lines;
+            start = end;
+        }
+        Ok(Some(pieces))
+    };
+    pipeline(ctx, rules, args.signal, &to_rows, out, tally, next_chunk)
 }
 
 fn ndjson_input<R: BufRead>(
@@ -736,10 +860,16 @@ fn ndjson_input<R: BufRead>(
     out: &mut dyn RowWriter,
     tally: &mut Tally,
 ) -> Result<()> {
-    let to_row = |(line_no, line): &(usize, String)| ndjson_row(rules, input, *line_no, line);
+    let to_rows = |group: &Vec<(usize, String)>| -> Vec<TableRow> {
+        group
+            .iter()
+            .map(|(line_no, line)| ndjson_row(rules, input, *line_no, line))
+            .collect()
+    };
     let mut lines = reader.lines().enumerate();
     let mut done = false;
-    let next_chunk = || -> Result<Option<Vec<(usize, String)>>> {
+    type Groups = Vec<Vec<(usize, String)>>;
+    let next_chunk = || -> Result<Option<Groups>> {
         if done {
             return Ok(None);
         }
@@ -756,9 +886,14 @@ fn ndjson_input<R: BufRead>(
                 chunk.push((line_no, line));
             }
         }
-        Ok(Some(chunk))
+        let mut groups = Vec::with_capacity(chunk.len() / SUB_CHUNK + 1);
+        let mut rest = chunk.into_iter().peekable();
+        while rest.peek().is_some() {
+            groups.push(rest.by_ref().take(SUB_CHUNK).collect());
+        }
+        Ok(Some(groups))
     };
-    pipeline(ctx, rules, args.signal, &to_row, out, tally, next_chunk)
+    pipeline(ctx, rules, args.signal, &to_rows, out, tally, next_chunk)
 }
 
 fn ndjson_row(rules: &RuleTable, input: &str, line_no: usize, line: &str) -> TableRow {
