@@ -44,11 +44,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime};
-use dicom_core::value::{DataSetSequence, PrimitiveValue};
-use dicom_core::{DataElement, Tag as CoreTag, VR as CoreVR};
+use dicom_core::Tag as CoreTag;
 use dicom_dictionary_std::{tags, uids};
-use dicom_object::InMemDicomObject;
-use dicom_object::meta::FileMetaTableBuilder;
 
 use super::leads;
 use super::{Device, Ecg, EcgError, Filters, Format, Lead, Measurements, Patient, Sex, Waveform};
@@ -1147,35 +1144,122 @@ fn scatter(raw: &mut [i16], nch: usize, c: usize, lead: &[f64], column: &[i16]) 
     }
 }
 
-fn elem(tag: CoreTag, vr: CoreVR, v: impl Into<PrimitiveValue>) -> DataElement<InMemDicomObject> {
-    DataElement::new(tag, vr, v.into())
+/// A minimal DICOM encoder for the writer: Explicit or Implicit VR Little Endian, elements in
+/// the order written (callers write ascending tags), sequences and items of undefined length,
+/// text padded to even length with a space (UI with NUL). Writing straight into one buffer
+/// spares building an object tree for a file that is made once and never edited; the bytes are
+/// what dicom-object's writer made of the same elements (checked by a test).
+struct Enc {
+    buf: Vec<u8>,
+    implicit: bool,
 }
 
-fn put_str(obj: &mut InMemDicomObject, tag: CoreTag, vr: CoreVR, s: &str) {
-    if s.is_empty() {
-        obj.put(DataElement::new(tag, vr, PrimitiveValue::Empty));
-    } else {
-        obj.put(elem(tag, vr, s));
+/// Explicit VR Little Endian VRs with a 4-byte length (PS3.5 7.1.2).
+fn long_vr(vr: [u8; 2]) -> bool {
+    matches!(
+        &vr,
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
+    )
+}
+
+impl Enc {
+    fn tag(&mut self, tag: CoreTag) {
+        self.buf.extend_from_slice(&tag.0.to_le_bytes());
+        self.buf.extend_from_slice(&tag.1.to_le_bytes());
     }
-}
 
-fn put_seq(obj: &mut InMemDicomObject, tag: CoreTag, items: Vec<InMemDicomObject>) {
-    obj.put(DataElement::new(
-        tag,
-        CoreVR::SQ,
-        DataSetSequence::from(items),
-    ));
-}
-
-fn code_item(value: &str, scheme: &str, version: Option<&str>, meaning: &str) -> InMemDicomObject {
-    let mut o = InMemDicomObject::new_empty();
-    put_str(&mut o, tags::CODE_VALUE, CoreVR::SH, value);
-    put_str(&mut o, tags::CODING_SCHEME_DESIGNATOR, CoreVR::SH, scheme);
-    if let Some(v) = version {
-        put_str(&mut o, tags::CODING_SCHEME_VERSION, CoreVR::SH, v);
+    fn header(&mut self, tag: CoreTag, vr: [u8; 2], len: u32) {
+        self.tag(tag);
+        if self.implicit {
+            self.buf.extend_from_slice(&len.to_le_bytes());
+        } else if long_vr(vr) {
+            self.buf.extend_from_slice(&vr);
+            self.buf.extend_from_slice(&[0, 0]);
+            self.buf.extend_from_slice(&len.to_le_bytes());
+        } else {
+            self.buf.extend_from_slice(&vr);
+            // Short-length VRs: every text written here is far below 64 KiB (see `clean`).
+            let len = u16::try_from(len).unwrap_or(!1);
+            self.buf.extend_from_slice(&len.to_le_bytes());
+        }
     }
-    put_str(&mut o, tags::CODE_MEANING, CoreVR::LO, meaning);
-    o
+
+    /// A text element (empty: zero length).
+    fn text(&mut self, tag: CoreTag, vr: [u8; 2], s: &str) {
+        let b = s.as_bytes();
+        let pad = b.len() % 2;
+        self.header(tag, vr, (b.len() + pad) as u32);
+        self.buf.extend_from_slice(b);
+        if pad == 1 {
+            self.buf.push(if &vr == b"UI" { 0 } else { b' ' });
+        }
+    }
+
+    fn us(&mut self, tag: CoreTag, values: &[u16]) {
+        self.header(tag, *b"US", 2 * values.len() as u32);
+        for v in values {
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    fn ul(&mut self, tag: CoreTag, value: u32) {
+        self.header(tag, *b"UL", 4);
+        self.buf.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// Starts a sequence of undefined length.
+    fn seq(&mut self, tag: CoreTag) {
+        self.header(tag, *b"SQ", u32::MAX);
+    }
+
+    /// Starts an item of undefined length.
+    fn item(&mut self) {
+        self.tag(CoreTag(0xFFFE, 0xE000));
+        self.buf.extend_from_slice(&u32::MAX.to_le_bytes());
+    }
+
+    fn item_end(&mut self) {
+        self.tag(CoreTag(0xFFFE, 0xE00D));
+        self.buf.extend_from_slice(&0u32.to_le_bytes());
+    }
+
+    fn seq_end(&mut self) {
+        self.tag(CoreTag(0xFFFE, 0xE0DD));
+        self.buf.extend_from_slice(&0u32.to_le_bytes());
+    }
+
+    /// A sequence of one code item.
+    fn code_seq(
+        &mut self,
+        tag: CoreTag,
+        value: &str,
+        scheme: &str,
+        version: Option<&str>,
+        meaning: &str,
+    ) {
+        self.seq(tag);
+        self.item();
+        self.text(tags::CODE_VALUE, *b"SH", value);
+        self.text(tags::CODING_SCHEME_DESIGNATOR, *b"SH", scheme);
+        if let Some(v) = version {
+            self.text(tags::CODING_SCHEME_VERSION, *b"SH", v);
+        }
+        self.text(tags::CODE_MEANING, *b"LO", meaning);
+        self.item_end();
+        self.seq_end();
+    }
 }
 
 /// Text made fit for a VR: no control characters, no `\` (a value separator) unless the VR
@@ -1276,7 +1360,7 @@ fn lead_code(name: &str, mortara: bool) -> (String, &'static str, Option<&'stati
 /// group) or not finite are padding: value 0 in the Mortara variant, else −32768, which is
 /// then reserved (other samples clamped to ±32767); a group without padding uses the whole
 /// 16-bit range and declares no padding value.
-fn encode_group(g: &OutGroup, filters: &Filters, mortara: bool) -> InMemDicomObject {
+fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool) {
     let nch = g.leads.len();
     let slices: Vec<&[f64]> = g
         .leads
@@ -1293,114 +1377,81 @@ fn encode_group(g: &OutGroup, filters: &Filters, mortara: bool) -> InMemDicomObj
         -32768.0
     };
     let Quantized { step_text, raw, .. } = quantize(&slices, g.samples, min_raw, padding);
-    let mut data = vec![0u8; raw.len() * 2];
-    for (d, r) in data.chunks_exact_mut(2).zip(&raw) {
-        d.copy_from_slice(&r.to_le_bytes());
-    }
-    let mut item = InMemDicomObject::new_empty();
-    put_str(
-        &mut item,
-        tags::WAVEFORM_ORIGINALITY,
-        CoreVR::CS,
-        g.originality,
-    );
-    item.put(elem(
+    enc.item();
+    enc.text(tags::WAVEFORM_ORIGINALITY, *b"CS", g.originality);
+    enc.us(
         tags::NUMBER_OF_WAVEFORM_CHANNELS,
-        CoreVR::US,
-        PrimitiveValue::from(nch.min(usize::from(u16::MAX)) as u16),
-    ));
-    item.put(elem(
+        &[nch.min(usize::from(u16::MAX)) as u16],
+    );
+    enc.ul(
         tags::NUMBER_OF_WAVEFORM_SAMPLES,
-        CoreVR::UL,
-        PrimitiveValue::from(g.samples.min(u32::MAX as usize) as u32),
-    ));
-    put_str(&mut item, tags::SAMPLING_FREQUENCY, CoreVR::DS, &ds(g.rate));
-    put_str(&mut item, tags::MULTIPLEX_GROUP_LABEL, CoreVR::SH, g.label);
-    let mut defs = Vec::with_capacity(nch);
+        g.samples.min(u32::MAX as usize) as u32,
+    );
+    enc.text(tags::SAMPLING_FREQUENCY, *b"DS", &ds(g.rate));
+    enc.text(tags::MULTIPLEX_GROUP_LABEL, *b"SH", g.label);
+    let filter_texts = [
+        (tags::FILTER_LOW_FREQUENCY, filters.highpass_hz),
+        (tags::FILTER_HIGH_FREQUENCY, filters.lowpass_hz),
+        (tags::NOTCH_FILTER_FREQUENCY, filters.notch_hz),
+    ]
+    .map(|(tag, f)| (tag, f.map(ds)));
+    enc.seq(tags::CHANNEL_DEFINITION_SEQUENCE);
     for (name, _) in &g.leads {
         let (value, scheme, version, meaning) = lead_code(name, mortara);
-        let mut d = InMemDicomObject::new_empty();
-        put_seq(
-            &mut d,
+        enc.item();
+        enc.code_seq(
             tags::CHANNEL_SOURCE_SEQUENCE,
-            vec![code_item(&value, scheme, version, &meaning)],
+            &value,
+            scheme,
+            version,
+            &meaning,
         );
-        put_str(&mut d, tags::CHANNEL_SENSITIVITY, CoreVR::DS, &step_text);
-        put_seq(
-            &mut d,
+        enc.text(tags::CHANNEL_SENSITIVITY, *b"DS", &step_text);
+        enc.code_seq(
             tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE,
-            vec![code_item("uV", "UCUM", None, "microvolt")],
+            "uV",
+            "UCUM",
+            None,
+            "microvolt",
         );
-        put_str(
-            &mut d,
-            tags::CHANNEL_SENSITIVITY_CORRECTION_FACTOR,
-            CoreVR::DS,
-            "1",
-        );
-        put_str(&mut d, tags::CHANNEL_BASELINE, CoreVR::DS, "0");
-        put_str(&mut d, tags::CHANNEL_SAMPLE_SKEW, CoreVR::DS, "0");
-        d.put(elem(
-            tags::WAVEFORM_BITS_STORED,
-            CoreVR::US,
-            PrimitiveValue::from(16u16),
-        ));
-        if let Some(f) = filters.highpass_hz {
-            put_str(&mut d, tags::FILTER_LOW_FREQUENCY, CoreVR::DS, &ds(f));
+        enc.text(tags::CHANNEL_SENSITIVITY_CORRECTION_FACTOR, *b"DS", "1");
+        enc.text(tags::CHANNEL_BASELINE, *b"DS", "0");
+        enc.text(tags::CHANNEL_SAMPLE_SKEW, *b"DS", "0");
+        enc.us(tags::WAVEFORM_BITS_STORED, &[16]);
+        for (tag, text) in &filter_texts {
+            if let Some(t) = text {
+                enc.text(*tag, *b"DS", t);
+            }
         }
-        if let Some(f) = filters.lowpass_hz {
-            put_str(&mut d, tags::FILTER_HIGH_FREQUENCY, CoreVR::DS, &ds(f));
-        }
-        if let Some(f) = filters.notch_hz {
-            put_str(&mut d, tags::NOTCH_FILTER_FREQUENCY, CoreVR::DS, &ds(f));
-        }
-        defs.push(d);
+        enc.item_end();
     }
-    put_seq(&mut item, tags::CHANNEL_DEFINITION_SEQUENCE, defs);
-    item.put(elem(
-        tags::WAVEFORM_BITS_ALLOCATED,
-        CoreVR::US,
-        PrimitiveValue::from(16u16),
-    ));
-    put_str(
-        &mut item,
-        tags::WAVEFORM_SAMPLE_INTERPRETATION,
-        CoreVR::CS,
-        "SS",
-    );
+    enc.seq_end();
+    enc.us(tags::WAVEFORM_BITS_ALLOCATED, &[16]);
+    enc.text(tags::WAVEFORM_SAMPLE_INTERPRETATION, *b"CS", "SS");
     if mortara || needs_padding {
-        item.put(DataElement::new(
-            tags::WAVEFORM_PADDING_VALUE,
-            CoreVR::OW,
-            PrimitiveValue::U8(padding.to_le_bytes().to_vec().into()),
-        ));
+        enc.header(tags::WAVEFORM_PADDING_VALUE, *b"OW", 2);
+        enc.buf.extend_from_slice(&padding.to_le_bytes());
     }
-    item.put(DataElement::new(
-        tags::WAVEFORM_DATA,
-        CoreVR::OW,
-        PrimitiveValue::U8(data.into()),
-    ));
-    item
+    // `out_group` keeps this within 2^32 − 2 bytes.
+    enc.header(tags::WAVEFORM_DATA, *b"OW", (raw.len() * 2) as u32);
+    let start = enc.buf.len();
+    enc.buf.resize(start + raw.len() * 2, 0);
+    if let Some(data) = enc.buf.get_mut(start..) {
+        for (d, r) in data.chunks_exact_mut(2).zip(&raw) {
+            d.copy_from_slice(&r.to_le_bytes());
+        }
+    }
+    enc.item_end();
 }
 
-fn annotation_items(ecg: &Ecg, mortara: bool) -> Vec<InMemDicomObject> {
-    let channels = || {
-        elem(
-            tags::REFERENCED_WAVEFORM_CHANNELS,
-            CoreVR::US,
-            PrimitiveValue::U16([1u16, 0].into_iter().collect()),
-        )
-    };
-    let mut out = Vec::new();
-    for s in &ecg.statements {
-        let s = clean(s, 1024, true);
-        if s.is_empty() {
-            continue;
-        }
-        let mut o = InMemDicomObject::new_empty();
-        o.put(channels());
-        put_str(&mut o, tags::UNFORMATTED_TEXT_VALUE, CoreVR::ST, &s);
-        out.push(o);
-    }
+/// The Waveform Annotation Sequence: statements, then the measurements.
+fn encode_annotations(enc: &mut Enc, ecg: &Ecg, mortara: bool) {
+    let statements: Vec<String> = ecg
+        .statements
+        .iter()
+        .map(|s| clean(s, 1024, true))
+        .filter(|s| !s.is_empty())
+        .collect();
     let m: &Measurements = &ecg.measurements;
     let values = [
         (
@@ -1467,33 +1518,62 @@ fn annotation_items(ecg: &Ecg, mortara: bool) -> Vec<InMemDicomObject> {
             "T Axis",
         ),
     ];
-    for (measure, value, mdc_meaning, scp_code, scp_meaning) in values {
-        let Some(v) = value.filter(|v| v.is_finite()) else {
-            continue;
-        };
-        let Some((_, mdc, _)) = MEASURE_CODES.iter().find(|(m, _, _)| *m == measure) else {
-            continue;
-        };
-        let concept = if mortara {
-            code_item(scp_code, "SCPECG", Some("1.3"), scp_meaning)
-        } else {
-            code_item(mdc, "MDC", None, mdc_meaning)
-        };
-        let unit = match measure {
-            Measure::Rate => code_item("/min", "UCUM", None, "per minute"),
-            Measure::PAxis | Measure::QrsAxis | Measure::TAxis => {
-                code_item("deg", "UCUM", None, "degree")
-            }
-            _ => code_item("ms", "UCUM", None, "millisecond"),
-        };
-        let mut o = InMemDicomObject::new_empty();
-        put_seq(&mut o, tags::MEASUREMENT_UNITS_CODE_SEQUENCE, vec![unit]);
-        put_seq(&mut o, tags::CONCEPT_NAME_CODE_SEQUENCE, vec![concept]);
-        o.put(channels());
-        put_str(&mut o, tags::NUMERIC_VALUE, CoreVR::DS, &ds(v));
-        out.push(o);
+    let measures: Vec<_> = values
+        .into_iter()
+        .filter_map(|(measure, value, mdc_meaning, scp_code, scp_meaning)| {
+            let v = value.filter(|v| v.is_finite())?;
+            let (_, mdc, _) = MEASURE_CODES.iter().find(|(m, _, _)| *m == measure)?;
+            Some((measure, v, *mdc, mdc_meaning, scp_code, scp_meaning))
+        })
+        .collect();
+    if statements.is_empty() && measures.is_empty() {
+        return;
     }
-    out
+    // Every annotation references all channels of group 1.
+    let channels = [1u16, 0];
+    enc.seq(tags::WAVEFORM_ANNOTATION_SEQUENCE);
+    for s in &statements {
+        enc.item();
+        enc.us(tags::REFERENCED_WAVEFORM_CHANNELS, &channels);
+        enc.text(tags::UNFORMATTED_TEXT_VALUE, *b"ST", s);
+        enc.item_end();
+    }
+    for (measure, v, mdc, mdc_meaning, scp_code, scp_meaning) in measures {
+        let (unit, unit_meaning) = match measure {
+            Measure::Rate => ("/min", "per minute"),
+            Measure::PAxis | Measure::QrsAxis | Measure::TAxis => ("deg", "degree"),
+            _ => ("ms", "millisecond"),
+        };
+        enc.item();
+        enc.code_seq(
+            tags::MEASUREMENT_UNITS_CODE_SEQUENCE,
+            unit,
+            "UCUM",
+            None,
+            unit_meaning,
+        );
+        if mortara {
+            enc.code_seq(
+                tags::CONCEPT_NAME_CODE_SEQUENCE,
+                scp_code,
+                "SCPECG",
+                Some("1.3"),
+                scp_meaning,
+            );
+        } else {
+            enc.code_seq(
+                tags::CONCEPT_NAME_CODE_SEQUENCE,
+                mdc,
+                "MDC",
+                None,
+                mdc_meaning,
+            );
+        }
+        enc.us(tags::REFERENCED_WAVEFORM_CHANNELS, &channels);
+        enc.text(tags::NUMERIC_VALUE, *b"DS", &ds(v));
+        enc.item_end();
+    }
+    enc.seq_end();
 }
 
 /// Write `ecg` as a DICOM Part 10 file (bytes). Picks 12-Lead ECG Waveform Storage when every
@@ -1593,37 +1673,57 @@ pub fn write(ecg: &Ecg, options: &WriteOptions) -> Result<Vec<u8>, EcgError> {
         .iter()
         .any(|s| !s.is_ascii());
 
-    let mut obj = InMemDicomObject::new_empty();
-    // SOP Common
+    let implicit = mortara;
+    let samples: usize = groups.iter().map(|g| g.samples * g.leads.len()).sum();
+    let mut enc = Enc {
+        buf: Vec::with_capacity(2 * samples + 8192),
+        implicit,
+    };
+    let day = |t: NaiveDateTime| t.format("%Y%m%d").to_string();
+    // Elements in ascending tag order.
     if non_ascii {
-        put_str(
-            &mut obj,
-            tags::SPECIFIC_CHARACTER_SET,
-            CoreVR::CS,
-            "ISO_IR 192",
-        );
+        enc.text(tags::SPECIFIC_CHARACTER_SET, *b"CS", "ISO_IR 192");
     }
-    put_str(&mut obj, tags::SOP_CLASS_UID, CoreVR::UI, sop_class.uid());
-    put_str(&mut obj, tags::SOP_INSTANCE_UID, CoreVR::UI, &instance_uid);
-    put_str(
-        &mut obj,
-        tags::INSTANCE_CREATION_DATE,
-        CoreVR::DA,
-        &now.format("%Y%m%d").to_string(),
-    );
-    put_str(
-        &mut obj,
+    enc.text(tags::INSTANCE_CREATION_DATE, *b"DA", &day(now));
+    enc.text(
         tags::INSTANCE_CREATION_TIME,
-        CoreVR::TM,
+        *b"TM",
         &now.format("%H%M%S").to_string(),
     );
-    // Patient
-    put_str(&mut obj, tags::PATIENT_NAME, CoreVR::PN, &name);
-    put_str(&mut obj, tags::PATIENT_ID, CoreVR::LO, &patient_id);
-    put_str(
-        &mut obj,
+    enc.text(tags::SOP_CLASS_UID, *b"UI", sop_class.uid());
+    enc.text(tags::SOP_INSTANCE_UID, *b"UI", &instance_uid);
+    enc.text(
+        tags::STUDY_DATE,
+        *b"DA",
+        &ecg.acquired.map(day).unwrap_or_default(),
+    );
+    enc.text(tags::CONTENT_DATE, *b"DA", &day(content));
+    enc.text(
+        tags::ACQUISITION_DATE_TIME,
+        *b"DT",
+        &format!("{}{}", day(content), tm(content)),
+    );
+    enc.text(
+        tags::STUDY_TIME,
+        *b"TM",
+        &ecg.acquired.map(tm).unwrap_or_default(),
+    );
+    enc.text(tags::CONTENT_TIME, *b"TM", &tm(content));
+    enc.text(tags::ACCESSION_NUMBER, *b"SH", "");
+    enc.text(tags::MODALITY, *b"CS", "ECG");
+    enc.text(tags::MANUFACTURER, *b"LO", &manufacturer);
+    if !institution.is_empty() {
+        enc.text(tags::INSTITUTION_NAME, *b"LO", &institution);
+    }
+    enc.text(tags::REFERRING_PHYSICIAN_NAME, *b"PN", "");
+    if !model.is_empty() {
+        enc.text(tags::MANUFACTURER_MODEL_NAME, *b"LO", &model);
+    }
+    enc.text(tags::PATIENT_NAME, *b"PN", &name);
+    enc.text(tags::PATIENT_ID, *b"LO", &patient_id);
+    enc.text(
         tags::PATIENT_BIRTH_DATE,
-        CoreVR::DA,
+        *b"DA",
         &p.birth_date
             .map(|d| d.format("%Y%m%d").to_string())
             .unwrap_or_default(),
@@ -1634,94 +1734,70 @@ pub fn write(ecg: &Ecg, options: &WriteOptions) -> Result<Vec<u8>, EcgError> {
         Some(Sex::Other) => "O",
         None => "",
     };
-    put_str(&mut obj, tags::PATIENT_SEX, CoreVR::CS, sex);
-    // Patient Study
+    enc.text(tags::PATIENT_SEX, *b"CS", sex);
     if let Some(age) = p.age_years.and_then(age_string) {
-        put_str(&mut obj, tags::PATIENT_AGE, CoreVR::AS, &age);
-    }
-    // General Study
-    put_str(&mut obj, tags::STUDY_INSTANCE_UID, CoreVR::UI, &study_uid);
-    put_str(
-        &mut obj,
-        tags::STUDY_DATE,
-        CoreVR::DA,
-        &ecg.acquired
-            .map(|t| t.format("%Y%m%d").to_string())
-            .unwrap_or_default(),
-    );
-    put_str(
-        &mut obj,
-        tags::STUDY_TIME,
-        CoreVR::TM,
-        &ecg.acquired.map(tm).unwrap_or_default(),
-    );
-    put_str(&mut obj, tags::REFERRING_PHYSICIAN_NAME, CoreVR::PN, "");
-    put_str(&mut obj, tags::STUDY_ID, CoreVR::SH, "1");
-    put_str(&mut obj, tags::ACCESSION_NUMBER, CoreVR::SH, "");
-    // General Series
-    put_str(&mut obj, tags::MODALITY, CoreVR::CS, "ECG");
-    put_str(&mut obj, tags::SERIES_INSTANCE_UID, CoreVR::UI, &series_uid);
-    put_str(&mut obj, tags::SERIES_NUMBER, CoreVR::IS, "1");
-    // General Equipment
-    put_str(&mut obj, tags::MANUFACTURER, CoreVR::LO, &manufacturer);
-    if !institution.is_empty() {
-        put_str(&mut obj, tags::INSTITUTION_NAME, CoreVR::LO, &institution);
-    }
-    if !model.is_empty() {
-        put_str(&mut obj, tags::MANUFACTURER_MODEL_NAME, CoreVR::LO, &model);
+        enc.text(tags::PATIENT_AGE, *b"AS", &age);
     }
     if !serial.is_empty() {
-        put_str(&mut obj, tags::DEVICE_SERIAL_NUMBER, CoreVR::LO, &serial);
+        enc.text(tags::DEVICE_SERIAL_NUMBER, *b"LO", &serial);
     }
     if !software.is_empty() {
-        put_str(&mut obj, tags::SOFTWARE_VERSIONS, CoreVR::LO, &software);
+        enc.text(tags::SOFTWARE_VERSIONS, *b"LO", &software);
     }
-    // Waveform Identification
-    put_str(&mut obj, tags::INSTANCE_NUMBER, CoreVR::IS, "1");
-    put_str(
-        &mut obj,
-        tags::CONTENT_DATE,
-        CoreVR::DA,
-        &content.format("%Y%m%d").to_string(),
-    );
-    put_str(&mut obj, tags::CONTENT_TIME, CoreVR::TM, &tm(content));
-    put_str(
-        &mut obj,
-        tags::ACQUISITION_DATE_TIME,
-        CoreVR::DT,
-        &format!("{}{}", content.format("%Y%m%d"), tm(content)),
-    );
-    // Acquisition Context (type 2: empty)
-    put_seq(&mut obj, tags::ACQUISITION_CONTEXT_SEQUENCE, Vec::new());
-    // Waveform
-    let items: Vec<InMemDicomObject> = groups
-        .iter()
-        .map(|g| encode_group(g, &ecg.filters, mortara))
-        .collect();
-    put_seq(&mut obj, tags::WAVEFORM_SEQUENCE, items);
-    // Waveform Annotation
-    let annotations = annotation_items(ecg, mortara);
-    if !annotations.is_empty() {
-        put_seq(&mut obj, tags::WAVEFORM_ANNOTATION_SEQUENCE, annotations);
+    enc.text(tags::STUDY_INSTANCE_UID, *b"UI", &study_uid);
+    enc.text(tags::SERIES_INSTANCE_UID, *b"UI", &series_uid);
+    enc.text(tags::STUDY_ID, *b"SH", "1");
+    enc.text(tags::SERIES_NUMBER, *b"IS", "1");
+    enc.text(tags::INSTANCE_NUMBER, *b"IS", "1");
+    // Acquisition Context (type 2: empty).
+    enc.seq(tags::ACQUISITION_CONTEXT_SEQUENCE);
+    enc.seq_end();
+    encode_annotations(&mut enc, ecg, mortara);
+    enc.seq(tags::WAVEFORM_SEQUENCE);
+    for g in &groups {
+        encode_group(&mut enc, g, &ecg.filters, mortara);
     }
+    enc.seq_end();
 
+    // File meta information (always Explicit VR Little Endian), then the data set.
     let ts = if mortara {
         uids::IMPLICIT_VR_LITTLE_ENDIAN
     } else {
         uids::EXPLICIT_VR_LITTLE_ENDIAN
     };
-    let version = format!("DICOMKIT_{}", env!("CARGO_PKG_VERSION"));
-    let file = obj
-        .with_meta(
-            FileMetaTableBuilder::new()
-                .transfer_syntax(ts)
-                .implementation_class_uid(crate::net::scp::IMPLEMENTATION_CLASS_UID)
-                .implementation_version_name(version.chars().take(16).collect::<String>()),
-        )
-        .map_err(|e| bad(format!("building the file meta information: {e}")))?;
-    let mut out = Vec::new();
-    file.write_all(&mut out)
-        .map_err(|e| bad(format!("encoding the DICOM file: {e}")))?;
+    let version: String = format!("DICOMKIT_{}", env!("CARGO_PKG_VERSION"))
+        .chars()
+        .take(16)
+        .collect();
+    let mut meta = Enc {
+        buf: Vec::with_capacity(256),
+        implicit: false,
+    };
+    meta.header(tags::FILE_META_INFORMATION_VERSION, *b"OB", 2);
+    meta.buf.extend_from_slice(&[0, 1]);
+    meta.text(tags::MEDIA_STORAGE_SOP_CLASS_UID, *b"UI", sop_class.uid());
+    meta.text(tags::MEDIA_STORAGE_SOP_INSTANCE_UID, *b"UI", &instance_uid);
+    meta.text(tags::TRANSFER_SYNTAX_UID, *b"UI", ts);
+    meta.text(
+        tags::IMPLEMENTATION_CLASS_UID,
+        *b"UI",
+        crate::net::scp::IMPLEMENTATION_CLASS_UID,
+    );
+    meta.text(tags::IMPLEMENTATION_VERSION_NAME, *b"SH", &version);
+    let mut out = Vec::with_capacity(132 + 12 + meta.buf.len() + enc.buf.len());
+    out.resize(128, 0);
+    out.extend_from_slice(b"DICM");
+    let mut group_length = Enc {
+        buf: out,
+        implicit: false,
+    };
+    group_length.ul(
+        tags::FILE_META_INFORMATION_GROUP_LENGTH,
+        meta.buf.len() as u32,
+    );
+    let mut out = group_length.buf;
+    out.extend_from_slice(&meta.buf);
+    out.extend_from_slice(&enc.buf);
     Ok(out)
 }
 

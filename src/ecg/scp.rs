@@ -117,15 +117,69 @@ const CRC_TABLE: [u16; 256] = {
     t
 };
 
+/// Slicing-by-16 tables: `CRC_TABLES[k][v]` is the CRC (from state 0) of byte `v` followed by
+/// `k` zero bytes, so that 16 bytes are folded in with 16 independent lookups.
+const CRC_TABLES: [[u16; 256]; 16] = {
+    let mut t = [[0u16; 256]; 16];
+    t[0] = CRC_TABLE;
+    let mut k = 1;
+    while k < 16 {
+        let mut v = 0;
+        while v < 256 {
+            let prev = t[k - 1][v];
+            t[k][v] = (prev << 8) ^ CRC_TABLE[(prev >> 8) as usize];
+            v += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
 /// CRC-CCITT as SCP-ECG uses it: polynomial 0x1021, initial value 0xFFFF, no reflection.
+/// Sixteen bytes per step (slicing-by-16); the same value as [`crc_ccitt_bytewise`].
 fn crc_ccitt(data: &[u8]) -> u16 {
-    data.iter().fold(0xFFFF, |crc: u16, &b| {
-        (crc << 8)
-            ^ CRC_TABLE
-                .get(usize::from((crc >> 8) as u8 ^ b))
-                .copied()
-                .unwrap_or(0)
+    let t = &CRC_TABLES;
+    let mut crc: u16 = 0xFFFF;
+    let chunks = data.chunks_exact(16);
+    let tail = chunks.remainder();
+    for c in chunks {
+        let Ok(c) = <&[u8; 16]>::try_from(c) else {
+            continue;
+        };
+        // The register folds into the first two bytes; every byte then contributes its CRC
+        // shifted by the bytes that follow it.
+        let (b0, b1) = (c[0] ^ (crc >> 8) as u8, c[1] ^ crc as u8);
+        crc = t[15][usize::from(b0)]
+            ^ t[14][usize::from(b1)]
+            ^ t[13][usize::from(c[2])]
+            ^ t[12][usize::from(c[3])]
+            ^ t[11][usize::from(c[4])]
+            ^ t[10][usize::from(c[5])]
+            ^ t[9][usize::from(c[6])]
+            ^ t[8][usize::from(c[7])]
+            ^ t[7][usize::from(c[8])]
+            ^ t[6][usize::from(c[9])]
+            ^ t[5][usize::from(c[10])]
+            ^ t[4][usize::from(c[11])]
+            ^ t[3][usize::from(c[12])]
+            ^ t[2][usize::from(c[13])]
+            ^ t[1][usize::from(c[14])]
+            ^ t[0][usize::from(c[15])];
+    }
+    crc_update(crc, tail)
+}
+
+/// One byte at a time from `crc` on.
+fn crc_update(crc: u16, data: &[u8]) -> u16 {
+    data.iter().fold(crc, |crc: u16, &b| {
+        (crc << 8) ^ CRC_TABLE[usize::from((crc >> 8) as u8 ^ b)]
     })
+}
+
+/// The plain byte-at-a-time CRC-CCITT, the reference for [`crc_ccitt`].
+#[cfg(test)]
+fn crc_ccitt_bytewise(data: &[u8]) -> u16 {
+    crc_update(0xFFFF, data)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,6 +592,14 @@ struct Entry {
     value: i16,
 }
 
+/// Bits of the index of a [`Table::multi`] table.
+const MULTI_BITS: u32 = 12;
+/// Entries of a [`Table::multi`] table.
+const MULTI_LEN: usize = 1 << MULTI_BITS;
+
+/// A multi-code table (see [`Table::multi`]).
+type Multi = Box<[u64; MULTI_LEN]>;
+
 #[derive(Debug, Clone)]
 struct Table {
     codes: HashMap<(u8, u32), Entry>,
@@ -545,9 +607,13 @@ struct Table {
     /// For `max_prefix` ≤ 16: the entry (and its prefix length) for every `max_prefix`-bit
     /// pattern, the shortest matching code winning.
     lut: Vec<Option<(u8, Entry)>>,
-    /// The same patterns packed for [`fast_run`]: prefix length (bits 0–4), extra bits (5–10),
+    /// The same patterns packed for the fast loop: prefix length (bits 0–4), extra bits (5–10),
     /// [`FAST_VALID`] (bit 11) for plain codes only, value (bits 16–31).
     fast: Vec<u32>,
+    /// Per difference order (0, 1, 2), built when first needed: for every 12-bit pattern, the
+    /// plain codes (with their extra bits) that lie wholly in it, up to four, already run
+    /// through the difference decoding (see [`multi_entry`]).
+    multi: [std::sync::OnceLock<Option<Multi>>; 3],
 }
 
 /// Marks a [`Table::fast`] slot that holds a plain (non-switch) code.
@@ -586,15 +652,105 @@ impl Table {
             max_prefix,
             lut,
             fast,
+            multi: Default::default(),
         }
     }
+
+    /// The multi-code table for difference order `order` (none without a lookup table).
+    fn multi(&self, order: u8) -> Option<&Multi> {
+        self.multi
+            .get(usize::from(order))?
+            .get_or_init(|| self.build_multi(order))
+            .as_ref()
+    }
+
+    fn build_multi(&self, order: u8) -> Option<Multi> {
+        if self.lut.is_empty() || self.max_prefix == 0 {
+            return None;
+        }
+        let mut table: Multi = vec![0u64; MULTI_LEN].into_boxed_slice().try_into().ok()?;
+        for (i, slot) in table.iter_mut().enumerate() {
+            let window = (i as u64) << (64 - MULTI_BITS);
+            let mut used = 0u32;
+            let mut d = [0i64; 4];
+            let mut n = 0;
+            while n < 4 {
+                let w = window << used;
+                let index = (w >> (64 - u32::from(self.max_prefix))) as usize;
+                let Some(Some((len, e))) = self.lut.get(index) else {
+                    break;
+                };
+                let total = u32::from(*len) + u32::from(e.extra);
+                if e.switch || used + total > MULTI_BITS {
+                    break;
+                }
+                let extra = if e.extra == 0 {
+                    0
+                } else {
+                    ((w << len) as i64) >> (64 - u32::from(e.extra))
+                };
+                if let Some(x) = d.get_mut(n) {
+                    *x = i64::from((i64::from(e.value) + extra) as i16);
+                }
+                match multi_entry(order, &d[..=n], used + total) {
+                    Some(entry) => *slot = entry,
+                    None => break,
+                }
+                used += total;
+                n += 1;
+            }
+        }
+        Some(table)
+    }
+}
+
+/// Field limit of a [`Table::multi`] entry: 11-bit two's complement.
+const MULTI_FIELD: i64 = 1023;
+
+/// A [`Table::multi`] entry for the differences `d` (1–4 codes taking `bits` bits), or `None`
+/// when a field does not fit. Bits 0–3: bits taken; 4–6: number of codes `n`; 7–17: `Σ d`;
+/// then four 11-bit fields `c[k]` (bits 18 + 11k on). With `x` the last value and `s` the last
+/// slope (x[n−1] − x[n−2]), value k of the group is, by order: 0: `c[k]`; 1: `x + c[k]`;
+/// 2: `x + (k+1)·s + c[k]`. So `c[k]` is `d[k]`, `Σ_{i≤k} d[i]` or `Σ_{i≤k} (k−i+1)·d[i]`.
+/// All of it is exact modulo 2^16, as the 16-bit wrapping decoding of the standard.
+fn multi_entry(order: u8, d: &[i64], bits: u32) -> Option<u64> {
+    let mut entry = u64::from(bits) | ((d.len() as u64) << 4);
+    let sum: i64 = d.iter().sum();
+    if sum.abs() > MULTI_FIELD {
+        return None;
+    }
+    entry |= ((sum as u64) & 0x7ff) << 7;
+    for k in 0..d.len() {
+        let c: i64 = match order {
+            0 => d.get(k).copied().unwrap_or(0),
+            1 => d.iter().take(k + 1).sum(),
+            _ => d
+                .iter()
+                .take(k + 1)
+                .enumerate()
+                .map(|(i, x)| (k - i + 1) as i64 * x)
+                .sum(),
+        };
+        if c.abs() > MULTI_FIELD {
+            return None;
+        }
+        entry |= ((c as u64) & 0x7ff) << (18 + 11 * k);
+    }
+    Some(entry)
+}
+
+/// The 11-bit two's-complement field of a [`Table::multi`] entry at bit `at`.
+#[inline(always)]
+fn field(entry: u64, at: u32) -> i32 {
+    ((entry << (64 - 11 - at)) as i64 >> 53) as i32
 }
 
 #[derive(Debug, Clone)]
 enum Coding {
     /// No Section 2: 16-bit samples.
     Raw,
-    Huffman(Vec<Table>),
+    /// Huffman tables (the default table is shared, built once).
+    Huffman(std::borrow::Cow<'static, [Table]>),
 }
 
 /// The default Huffman table of the standard (Section 2 table count 19999): `0` = 0; n ones, a
@@ -641,10 +797,16 @@ fn default_table() -> Table {
     Table::new(codes)
 }
 
+/// The default table, built once per process (with its multi-code tables).
+static DEFAULT_TABLES: std::sync::LazyLock<[Table; 1]> =
+    std::sync::LazyLock::new(|| [default_table()]);
+
 fn section2(body: &[u8], w: &mut Vec<String>) -> Result<Coding, String> {
     let count = u16_at(body, 0).ok_or("Section 2 is too short")?;
     if count == DEFAULT_TABLE {
-        return Ok(Coding::Huffman(vec![default_table()]));
+        return Ok(Coding::Huffman(std::borrow::Cow::Borrowed(
+            DEFAULT_TABLES.as_slice(),
+        )));
     }
     if count == 0 {
         w.push("Section 2 declares no Huffman table: data read as 16-bit samples".to_owned());
@@ -686,7 +848,7 @@ fn section2(body: &[u8], w: &mut Vec<String>) -> Result<Coding, String> {
         }
         tables.push(Table::new(codes));
     }
-    Ok(Coding::Huffman(tables))
+    Ok(Coding::Huffman(std::borrow::Cow::Owned(tables)))
 }
 
 struct Bits<'a> {
@@ -711,6 +873,14 @@ impl Bits<'_> {
             }
         };
         w << (self.pos % 8)
+    }
+
+    /// A full 64-bit window (at least 57 valid bits) when 8 bytes are left from `pos`.
+    #[inline(always)]
+    fn full_window(&self) -> Option<u64> {
+        let byte = self.pos / 8;
+        let b = self.data.get(byte..)?.first_chunk::<8>()?;
+        Some(u64::from_be_bytes(*b) << (self.pos % 8))
     }
 
     fn left(&self) -> usize {
@@ -738,28 +908,93 @@ impl Bits<'_> {
     }
 }
 
-/// Huffman-decodes up to `count` values (as many as the data holds when `None`), each wrapped to
-/// 16 bits like the encoders' arithmetic. Returns the values and whether the data ended before
-/// `count`. Each lead starts with table 1.
+/// The difference decoding (first or second differences, order 0 = none) as values arrive, in
+/// 16-bit wrapping arithmetic like the encoders (done in wrapping i32: the low 16 bits are the
+/// same).
+#[derive(Debug, Clone, Copy)]
+struct Undo {
+    order: u8,
+    /// Values so far.
+    n: usize,
+    /// The last value.
+    x: i32,
+    /// The last slope, x[n−1] − x[n−2].
+    s: i32,
+}
+
+impl Undo {
+    /// The value for difference `d`.
+    #[inline(always)]
+    fn push(&mut self, d: i32) -> i16 {
+        let v = match self.order {
+            1 if self.n >= 1 => self.x.wrapping_add(d),
+            2 if self.n >= 2 => self.x.wrapping_add(self.s).wrapping_add(d),
+            _ => d,
+        };
+        self.s = v.wrapping_sub(self.x);
+        self.x = v;
+        self.n += 1;
+        v as i16
+    }
+}
+
+/// Huffman-decodes up to `count` values (as many as the data holds when `None`) into `out`,
+/// each wrapped to 16 bits like the encoders' arithmetic, and undoes difference encoding of
+/// `order` on the way. Returns whether the data ended before `count`. Each lead starts with
+/// table 1.
 fn huffman(
     data: &[u8],
     count: Option<usize>,
     tables: &[Table],
-) -> Result<(Vec<i16>, bool), String> {
+    order: u8,
+    out: &mut Vec<i16>,
+) -> Result<bool, String> {
     let limit = count.unwrap_or(usize::MAX);
-    let mut out = Vec::with_capacity(count.unwrap_or(data.len() * 2).min(data.len() * 8));
+    // Every code takes at least one bit: no more values than bits.
+    let cap = limit.min(data.len().saturating_mul(8));
+    out.clear();
+    // Four slots of slack: the multi-code loop stores four values at a time.
+    out.resize(cap.saturating_add(4), 0);
+    let mut undo = Undo {
+        order,
+        n: 0,
+        x: 0,
+        s: 0,
+    };
+    let result = decode_values(data, count, cap, tables, &mut undo, out);
+    out.truncate(undo.n);
+    result
+}
+
+fn decode_values(
+    data: &[u8],
+    count: Option<usize>,
+    cap: usize,
+    tables: &[Table],
+    undo: &mut Undo,
+    out: &mut [i16],
+) -> Result<bool, String> {
+    let short = count.is_some();
     let mut bits = Bits { data, pos: 0 };
     let mut table = tables.first().ok_or("no Huffman table")?;
-    let short = count.is_some();
-    while out.len() < limit {
-        if !table.fast.is_empty() {
-            fast_run(&mut bits, &table.fast, table.max_prefix, &mut out, limit);
-            if out.len() >= limit {
-                break;
+    loop {
+        if undo.n >= cap {
+            // `cap` is `count` (done), or the number of bits (the data is used up).
+            return Ok(count.is_some_and(|c| undo.n < c));
+        }
+        if undo.n >= usize::from(undo.order) && !table.fast.is_empty() {
+            match (undo.order, table.multi(undo.order)) {
+                (0, Some(m)) => multi_run::<0>(&mut bits, m, table, undo, out, cap),
+                (1, Some(m)) => multi_run::<1>(&mut bits, m, table, undo, out, cap),
+                (_, Some(m)) => multi_run::<2>(&mut bits, m, table, undo, out, cap),
+                (_, None) => {}
+            }
+            if undo.n >= cap {
+                continue;
             }
         }
         let entry = if !table.lut.is_empty() {
-            // Fast path: prefix and extra bits (≤ 16 + 32 ≤ 57) from one window.
+            // Prefix and extra bits (≤ 16 + 32 ≤ 57) from one window.
             let w = bits.window();
             let index = (w >> (64 - u32::from(table.max_prefix))) as usize;
             let left = bits.left();
@@ -776,21 +1011,22 @@ fn huffman(
                             bits.pos += usize::from(e.extra);
                             v
                         };
-                        out.push((i64::from(e.value) + extra) as i16);
+                        let v = undo.push(i32::from((i64::from(e.value) + extra) as i16));
+                        if let Some(slot) = out.get_mut(undo.n - 1) {
+                            *slot = v;
+                        }
                         continue;
                     }
                 }
-                Some(_) => return Ok((out, short)),
-                None if usize::from(table.max_prefix) > left => {
-                    return Ok((out, short));
-                }
+                Some(_) => return Ok(short),
+                None if usize::from(table.max_prefix) > left => return Ok(short),
                 None => return Err(format!("invalid Huffman code at bit {}", bits.pos)),
             }
         } else {
             let (mut code, mut len) = (0u32, 0u8);
             loop {
                 let Some(bit) = bits.bit() else {
-                    return Ok((out, short));
+                    return Ok(short);
                 };
                 code = (code << 1) | bit;
                 len += 1;
@@ -811,44 +1047,180 @@ fn huffman(
             continue;
         }
         let Some(extra) = bits.signed(entry.extra) else {
-            return Ok((out, short));
+            return Ok(short);
+        };
+        let v = undo.push(i32::from((i64::from(entry.value) + extra) as i16));
+        if let Some(slot) = out.get_mut(undo.n - 1) {
+            *slot = v;
+        }
+    }
+}
+
+/// The common case of [`huffman`] in a tight loop, for difference order `ORDER` once the first
+/// `ORDER` values are out: one table lookup yields up to four short codes already run through
+/// the difference decoding ([`Table::multi`]); a longer plain code comes from [`Table::fast`].
+/// Runs while at least 8 bytes of data are left (every window is a full one, and every code
+/// with its extra bits, ≤ 16 + 32 bits, fits in it) and four more values are wanted; returns at
+/// the first switch code or invalid code too. The general loop goes on from there.
+#[inline(always)]
+fn multi_run<const ORDER: u8>(
+    bits: &mut Bits<'_>,
+    multi: &[u64; MULTI_LEN],
+    table: &Table,
+    undo: &mut Undo,
+    out: &mut [i16],
+    cap: usize,
+) {
+    let shift = 64 - u32::from(table.max_prefix);
+    let fast = table.fast.as_slice();
+    let (mut n, mut x, mut s) = (undo.n, undo.x, undo.s);
+    'refill: while n + 4 <= cap {
+        // One load serves up to four lookups (4 × 12 ≤ 48 of its ≥ 57 bits): the window is
+        // shifted along, keeping the memory load off the lookup-to-lookup dependency chain.
+        let Some(mut w) = bits.full_window() else {
+            break;
+        };
+        let mut used = 0u32;
+        for _ in 0..4 {
+            let Some(slots) = out
+                .get_mut(n..cap.min(n + 4))
+                .and_then(|o| o.first_chunk_mut::<4>())
+            else {
+                break;
+            };
+            let e = multi[(w >> (64 - MULTI_BITS)) as usize];
+            let codes = ((e >> 4) & 7) as u32;
+            if codes == 0 {
+                if used > 0 {
+                    break; // a fresh window for the long code
+                }
+                // The first code is longer than the multi table's window (or a switch).
+                let slot = fast.get((w >> shift) as usize).copied().unwrap_or(0);
+                if slot & FAST_VALID == 0 {
+                    break 'refill; // a switch or an invalid code: the general loop decides
+                }
+                let len = slot & 0x1f;
+                let extra = (slot >> 5) & 0x3f;
+                let value = i64::from((slot >> 16) as u16 as i16);
+                let d = if extra == 0 {
+                    value
+                } else {
+                    value + (((w << len) as i64) >> (64 - extra))
+                };
+                let d = i32::from(d as i16);
+                let v = match ORDER {
+                    0 => d,
+                    1 => x.wrapping_add(d),
+                    _ => x.wrapping_add(s).wrapping_add(d),
+                };
+                s = v.wrapping_sub(x);
+                x = v;
+                slots[0] = v as i16;
+                n += 1;
+                used = len + extra;
+                break;
+            }
+            let len = (e & 15) as u32;
+            w <<= len;
+            used += len;
+            let c = [field(e, 18), field(e, 29), field(e, 40), field(e, 51)];
+            let last = field(e, 18 + 11 * (codes.min(4) - 1));
+            match ORDER {
+                0 => {
+                    for (o, c) in slots.iter_mut().zip(c) {
+                        *o = c as i16;
+                    }
+                    x = last;
+                }
+                1 => {
+                    for (o, c) in slots.iter_mut().zip(c) {
+                        *o = x.wrapping_add(c) as i16;
+                    }
+                    x = x.wrapping_add(last);
+                }
+                _ => {
+                    let mut k = 0i32;
+                    for (o, c) in slots.iter_mut().zip(c) {
+                        k += 1;
+                        *o = x.wrapping_add(s.wrapping_mul(k)).wrapping_add(c) as i16;
+                    }
+                    x = x
+                        .wrapping_add(s.wrapping_mul(codes as i32))
+                        .wrapping_add(last);
+                    s = s.wrapping_add(field(e, 7));
+                }
+            }
+            n += codes as usize;
+        }
+        bits.pos += used as usize;
+    }
+    // (The slope only matters to order 2, which keeps it up to date.)
+    *undo = Undo { n, x, s, ..*undo };
+}
+
+/// The plain reference decoder (bit by bit through the code map, then the difference decoding
+/// as a separate pass) that [`huffman`] must agree with.
+#[cfg(test)]
+fn huffman_reference(
+    data: &[u8],
+    count: Option<usize>,
+    tables: &[Table],
+    order: u8,
+) -> Result<(Vec<i16>, bool), String> {
+    let limit = count.unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    let mut bits = Bits { data, pos: 0 };
+    let mut table = tables.first().ok_or("no Huffman table")?;
+    let short = count.is_some();
+    let finish = |mut v: Vec<i16>, short: bool| {
+        undo_differences(&mut v, order);
+        Ok((v, short))
+    };
+    while out.len() < limit {
+        let start = bits.pos;
+        let (mut code, mut len) = (0u32, 0u8);
+        let entry = loop {
+            let Some(bit) = bits.bit() else {
+                return finish(out, short);
+            };
+            code = (code << 1) | bit;
+            len += 1;
+            if let Some(e) = table.codes.get(&(len, code)) {
+                break *e;
+            }
+            if len >= table.max_prefix {
+                // The lookup-table decoder names the code's first bit.
+                let at = if table.lut.is_empty() {
+                    bits.pos
+                } else {
+                    start
+                };
+                return Err(format!("invalid Huffman code at bit {at}"));
+            }
+        };
+        if entry.switch {
+            // As the lookup-table decoder: a switch code with (meaningless) extra bits that
+            // run past the data ends it.
+            if !table.lut.is_empty() && usize::from(entry.extra) > bits.left() {
+                return finish(out, short);
+            }
+            table = usize::try_from(entry.value)
+                .ok()
+                .and_then(|v| v.checked_sub(1))
+                .and_then(|i| tables.get(i))
+                .ok_or_else(|| format!("switch to unknown Huffman table {}", entry.value))?;
+            continue;
+        }
+        let Some(extra) = bits.signed(entry.extra) else {
+            return finish(out, short);
         };
         out.push((i64::from(entry.value) + extra) as i16);
     }
-    Ok((out, false))
-}
-
-/// The common case of [`huffman`] in a tight loop: plain codes (no table switch) while at
-/// least 8 bytes of data are left, so that every window is a full one and every code with its
-/// extra bits (≤ 16 + 32 bits) fits in it. Returns at the first switch code, invalid code, the
-/// last 8 bytes or `limit` values; the general loop goes on from there.
-#[inline]
-fn fast_run(bits: &mut Bits<'_>, fast: &[u32], max_prefix: u8, out: &mut Vec<i16>, limit: usize) {
-    let shift = 64 - u32::from(max_prefix);
-    while out.len() < limit {
-        let byte = bits.pos / 8;
-        let Some(b) = bits.data.get(byte..byte + 8) else {
-            return;
-        };
-        let w = u64::from_be_bytes(b.try_into().unwrap_or_default()) << (bits.pos % 8);
-        let slot = fast.get((w >> shift) as usize).copied().unwrap_or(0);
-        if slot & FAST_VALID == 0 {
-            return; // a switch or an invalid code: the general loop decides
-        }
-        let len = slot & 0x1f;
-        let extra = (slot >> 5) & 0x3f;
-        let value = i64::from((slot >> 16) as u16 as i16);
-        let v = if extra == 0 {
-            value
-        } else {
-            value + (((w << len) as i64) >> (64 - extra))
-        };
-        out.push(v as i16);
-        bits.pos += (len + extra) as usize;
-    }
+    finish(out, false)
 }
 
 /// Undo first (1) or second (2) difference encoding in place, in 16-bit wrapping arithmetic.
+#[cfg(test)]
 fn undo_differences(values: &mut [i16], order: u8) {
     match order {
         1 => {
@@ -1056,7 +1428,8 @@ fn split_leads<'a>(body: &'a [u8], nleads: usize, sid: u16) -> Result<Encoded<'a
     Ok(Encoded { leads, ..enc })
 }
 
-/// Decodes one lead to 16-bit values: `count` values (all the data holds when `None`).
+/// Decodes one lead to 16-bit values, differences undone: `count` values (all the data holds
+/// when `None`).
 fn decode_lead(
     chunk: &[u8],
     count: Option<usize>,
@@ -1065,23 +1438,30 @@ fn decode_lead(
     what: &str,
     w: &mut Vec<String>,
 ) -> Result<Vec<i16>, String> {
-    let mut values: Vec<i16> = match coding {
+    match coding {
         Coding::Raw => {
             let held = chunk.len() / 2;
             let n = count.unwrap_or(held);
             if n > held {
                 return Err(format!("{what} holds {held} samples, {n} expected"));
             }
-            chunk
+            let mut undo = Undo {
+                order,
+                n: 0,
+                x: 0,
+                s: 0,
+            };
+            Ok(chunk
                 .chunks_exact(2)
                 .take(n)
                 .map(|b| {
-                    i16::from_le_bytes([
+                    let d = i16::from_le_bytes([
                         b.first().copied().unwrap_or(0),
                         b.get(1).copied().unwrap_or(0),
-                    ])
+                    ]);
+                    undo.push(i32::from(d))
                 })
-                .collect()
+                .collect())
         }
         Coding::Huffman(tables) => {
             if let Some(n) = count {
@@ -1094,8 +1474,9 @@ fn decode_lead(
                     ));
                 }
             }
-            let (mut values, short) =
-                huffman(chunk, count, tables).map_err(|e| format!("{what}: {e}"))?;
+            let mut values = Vec::new();
+            let short = huffman(chunk, count, tables, order, &mut values)
+                .map_err(|e| format!("{what}: {e}"))?;
             if let (true, Some(n)) = (short, count) {
                 // Like the reference decoder: the missing samples are 0 (not continued by the
                 // difference decoding).
@@ -1103,15 +1484,11 @@ fn decode_lead(
                     "{what}: Huffman data ends after {} of {n} samples, the rest set to 0",
                     values.len()
                 ));
-                undo_differences(&mut values, order);
                 values.resize(n, 0);
-                return Ok(values);
             }
-            values
+            Ok(values)
         }
-    };
-    undo_differences(&mut values, order);
-    Ok(values)
+    }
 }
 
 /// Reference beat as decoded (16-bit units) with its AVM and sample interval.
@@ -1265,6 +1642,30 @@ fn lead_name(id: u8) -> String {
     }
 }
 
+/// One lead of Section 6 in raw units at the full rate: the decoded values, and once needed
+/// (bimodal rebuilding, reference beat addition) the same as floats, which then count.
+struct RawLead {
+    ints: Vec<i16>,
+    floats: Option<Vec<f64>>,
+}
+
+impl RawLead {
+    /// The values as floats (made from the integers the first time).
+    fn floats(&mut self) -> &mut Vec<f64> {
+        let ints = &self.ints;
+        self.floats
+            .get_or_insert_with(|| ints.iter().map(|&x| f64::from(x)).collect())
+    }
+
+    /// The values times `scale` (µV).
+    fn scaled(self, scale: f64) -> Vec<f64> {
+        match self.floats {
+            None => self.ints.iter().map(|&x| f64::from(x) * scale).collect(),
+            Some(v) => v.into_iter().map(|x| x * scale).collect(),
+        }
+    }
+}
+
 /// Decodes Section 6 into the rhythm waveform (µV), adding the reference beat back when the
 /// rhythm was stored as residual.
 #[allow(clippy::too_many_arguments)]
@@ -1302,7 +1703,7 @@ fn section6(
     let zones: &[(u64, u64)] = s4.map_or(&[], |s| s.protected.as_slice());
 
     // Decode, undo differences, rebuild decimated data: raw units at the full rate.
-    let mut raw: Vec<Vec<f64>> = Vec::with_capacity(defs.len());
+    let mut raw: Vec<RawLead> = Vec::with_capacity(defs.len());
     for (i, (def, chunk)) in defs.iter().zip(&enc.leads).enumerate() {
         let what = format!("Section 6 lead {} ({})", i + 1, lead_name(def.id));
         let (stored, runs) = if ratio > 1 {
@@ -1314,9 +1715,15 @@ fn section6(
             usize::try_from(stored).map_err(|_| format!("{what}: sample count too large"))?;
         let values = decode_lead(chunk, Some(stored), coding, enc.order, &what, w)?;
         raw.push(if ratio > 1 {
-            rebuild_bimodal(&values, &runs, ratio)
+            RawLead {
+                ints: Vec::new(),
+                floats: Some(rebuild_bimodal(&values, &runs, ratio)),
+            }
         } else {
-            values.into_iter().map(f64::from).collect()
+            RawLead {
+                ints: values,
+                floats: None,
+            }
         });
     }
 
@@ -1345,6 +1752,7 @@ fn section6(
         let s4 = s4.cloned().unwrap_or_default();
         let f = u64::from(s4.fiducial);
         for ((def, lead), beat) in defs.iter().zip(raw.iter_mut()).zip(&m.leads) {
+            let lead = lead.floats();
             lead.iter_mut().for_each(|v| *v *= k6);
             let blen = beat.len() as u64;
             for q in s4.qrs.iter().filter(|q| q.kind == 0) {
@@ -1399,12 +1807,12 @@ fn section6(
         .zip(raw)
         .map(|(def, lead)| {
             let samples_uv = if simultaneous {
-                lead.into_iter().map(|v| v * scale).collect()
+                lead.scaled(scale)
             } else {
                 let mut s = vec![0.0; span as usize];
                 let off = (def.start - first) as usize;
-                for (slot, v) in s.iter_mut().skip(off).zip(lead) {
-                    *slot = v * scale;
+                for (slot, v) in s.iter_mut().skip(off).zip(lead.scaled(scale)) {
+                    *slot = v;
                 }
                 s
             };
@@ -1674,11 +2082,140 @@ fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// [`huffman`] without difference encoding, as (values, short).
+    fn huff(
+        data: &[u8],
+        count: Option<usize>,
+        tables: &[Table],
+    ) -> Result<(Vec<i16>, bool), String> {
+        let mut v = Vec::new();
+        let short = huffman(data, count, tables, 0, &mut v)?;
+        Ok((v, short))
+    }
+
     #[test]
     fn crc_ccitt_check_value() {
         // CRC-16/CCITT-FALSE check value.
         assert_eq!(crc_ccitt(b"123456789"), 0x29B1);
         assert_eq!(crc_ccitt(b""), 0xFFFF);
+        // Slicing-by-16 equals the byte-at-a-time CRC at every length and alignment.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let data: Vec<u8> = (0..1000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        for start in 0..17 {
+            for end in (start..data.len()).step_by(7) {
+                let d = &data[start..end];
+                assert_eq!(crc_ccitt(d), crc_ccitt_bytewise(d), "{start}..{end}");
+            }
+        }
+    }
+
+    /// The fast decoder ([`huffman`]: multi-code table, fused difference decoding) agrees with
+    /// the plain bit-by-bit reference on every lead of the real sample, for every difference
+    /// order and with and without a count, and on thousands of corrupted copies of the data
+    /// (bit flips, truncation), values, short flag and error alike; and on random custom tables
+    /// with switch codes over random data.
+    #[test]
+    fn fast_huffman_equals_reference() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/samples/scp-ecg/Example.scp");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let sections = read_sections(&bytes, &mut vec![]).unwrap();
+        let Coding::Huffman(tables) = section2(sections[&2], &mut vec![]).unwrap() else {
+            panic!("Example.scp uses Huffman coding")
+        };
+        let (defs, _) = section3(sections[&3], &mut vec![]).unwrap();
+        let check = |data: &[u8], count: Option<usize>, tables: &[Table], order: u8| {
+            let mut fast = Vec::new();
+            let got = huffman(data, count, tables, order, &mut fast).map(|short| (fast, short));
+            let want = huffman_reference(data, count, tables, order);
+            assert_eq!(got, want, "count {count:?}, order {order}");
+        };
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut leads = 0;
+        for sid in [5u16, 6] {
+            let enc = split_leads(sections[&sid], defs.len(), sid).unwrap();
+            for chunk in &enc.leads {
+                leads += 1;
+                for order in 0..=2 {
+                    for count in [None, Some(5000), Some(600), Some(17)] {
+                        check(chunk, count, &tables, order);
+                    }
+                }
+                for _ in 0..100 {
+                    let mut c = chunk.to_vec();
+                    for _ in 0..1 + rnd() % 4 {
+                        let bit = (rnd() as usize) % (c.len() * 8);
+                        c[bit / 8] ^= 0x80 >> (bit % 8);
+                    }
+                    c.truncate(c.len() - (rnd() as usize % 3) * (rnd() as usize % c.len()) / 2);
+                    check(&c, Some(5000), &tables, (rnd() % 3) as u8);
+                    check(&c, None, &tables, 2);
+                }
+            }
+        }
+        assert_eq!(leads, 24);
+        // Random complete prefix codes (lengths 1..=14), with extra bits, values and a switch.
+        for _ in 0..200 {
+            let mut s2 = vec![];
+            s2.extend(2u16.to_le_bytes());
+            for _t in 0..2 {
+                // A complete code: lengths from splitting the code space at random.
+                let mut lens = vec![0u8];
+                while lens.len() < 12 {
+                    let i = (rnd() as usize) % lens.len();
+                    if lens[i] >= 14 {
+                        break;
+                    }
+                    lens[i] += 1;
+                    let l = lens[i];
+                    lens.insert(i + 1, l);
+                }
+                lens.sort_unstable(); // canonical codes need ascending lengths
+                s2.extend((lens.len() as u16).to_le_bytes());
+                let mut code = 0u32;
+                let mut prev = lens[0];
+                for (k, &len) in lens.iter().enumerate() {
+                    if k > 0 {
+                        code = (code + 1) << (len - prev);
+                    }
+                    prev = len;
+                    let extra = [0u8, 0, 0, 3, 8, 16][(rnd() % 6) as usize];
+                    let mode = u8::from(k != 1);
+                    let value = if mode == 0 {
+                        2 - (rnd() % 2) as i16
+                    } else {
+                        (rnd() % 41) as i16 - 20
+                    };
+                    let stored =
+                        (0..len).fold(0u32, |acc, i| acc | (((code >> (len - 1 - i)) & 1) << i));
+                    s2.extend([len, len + extra, mode]);
+                    s2.extend(value.to_le_bytes());
+                    s2.extend(stored.to_le_bytes());
+                }
+            }
+            let Coding::Huffman(tables) = section2(&s2, &mut vec![]).unwrap() else {
+                panic!()
+            };
+            let data: Vec<u8> = (0..(rnd() % 300) as usize).map(|_| rnd() as u8).collect();
+            for order in 0..=2 {
+                check(&data, None, &tables, order);
+                check(&data, Some(data.len() * 3), &tables, order);
+                check(&data, Some(data.len()), &tables, order);
+            }
+        }
     }
 
     #[test]
@@ -1699,11 +2236,11 @@ mod tests {
                 bytes2[i / 8] |= 0x80 >> (i % 8);
             }
         }
-        let (v, short) = huffman(&bytes2, Some(7), &[default_table()]).unwrap();
+        let (v, short) = huff(&bytes2, Some(7), &[default_table()]).unwrap();
         assert_eq!(v, vec![0, 1, -1, 2, -8, -3, 1000]);
         assert!(!short);
         // Asking for more than the data holds reports a short read.
-        let (v, short) = huffman(&bytes2, Some(20), &[default_table()]).unwrap();
+        let (v, short) = huff(&bytes2, Some(20), &[default_table()]).unwrap();
         assert!(short);
         assert_eq!(&v[..7], &[0, 1, -1, 2, -8, -3, 1000]);
     }
@@ -1731,7 +2268,7 @@ mod tests {
         };
         // 1 | 0 (switch) | 1 | 01 1110 (-2)  -> 5, -7, -2
         let bytes = [0b1010_1111, 0b0000_0000];
-        let (v, _) = huffman(&bytes, Some(3), &tables).unwrap();
+        let (v, _) = huff(&bytes, Some(3), &tables).unwrap();
         assert_eq!(v, vec![5, -7, -2]);
     }
 
@@ -1751,7 +2288,7 @@ mod tests {
         };
         assert!(tables[0].lut.is_empty());
         // 1 | 00000000 00000000 1 | 1
-        let (v, short) = huffman(&[0b1000_0000, 0, 0b0110_0000], Some(3), &tables).unwrap();
+        let (v, short) = huff(&[0b1000_0000, 0, 0b0110_0000], Some(3), &tables).unwrap();
         assert_eq!((v, short), (vec![3, 9, 3], false));
     }
 
