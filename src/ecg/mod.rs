@@ -241,8 +241,9 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     if head.len() >= 132 && head.get(128..132) == Some(b"DICM".as_slice()) {
         return Some(Format::DicomEcg);
     }
-    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
-    if text.contains("AnnotatedECG") {
+    // a byte search: decoding 4 KiB of binary SCP-ECG as text cost ~30 µs per file
+    let window = head.get(..head.len().min(4096)).unwrap_or(head);
+    if window.windows(12).any(|w| w == b"AnnotatedECG") {
         return Some(Format::Aecg);
     }
     if path
