@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 exec </dev/null
 
 DEB_PACKAGES=(dcmtk orthanc dicom3tools hyperfine curl iproute2 cmake libopenjp2-tools)
-PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3 onnx==1.23.2 onnxruntime==1.31.1)
+PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3 onnx==1.23.2 onnxruntime==1.31.1 wfdb==4.3.1 neurokit2==0.2.13)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -28,8 +28,6 @@
 //! (QT / ∛RR) with the median RR in seconds. Values outside physiological ranges (QRS 40–220,
 //! QT 200–700, PR 60–400 ms) are not reported.
 
-// `!(a > b)` is meant: it is also true when a value is NaN, which must be rejected too.
-#![allow(clippy::neg_cmp_op_on_partial_ord)]
 // `!(a > b)` is deliberate throughout: it is true for NaN, which must take the "not usable" branch.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 

@@ -24,8 +24,6 @@
 //! designed for the working rate. Nothing here panics on any input: empty, constant, NaN, a
 //! single sample or absurd rates give no beats.
 
-// `!(a > b)` is meant: it is also true when a value is NaN, which must be rejected too.
-#![allow(clippy::neg_cmp_op_on_partial_ord)]
 // `!(a > b)` is deliberate throughout: it is true for NaN, which must take the "not usable" branch.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
