@@ -3,9 +3,8 @@
 # Each finished capability adds its part here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Nothing here reads the terminal. cargo lets rustc read stdin when it probes the target
-# (`rustc - --print=...`): an inherited stdin with content (a CI log) breaks that probe.
-exec </dev/null
+# stdin empty and /dev/null a device (scripts/stdin.sh says why).
+source scripts/stdin.sh
 command -v cargo >/dev/null || { echo "demo: cargo is needed (https://rustup.rs)" >&2; exit 1; }
 bash scripts/setup.sh
 cargo build --locked --release -q

@@ -6,9 +6,8 @@
 # Safe to run again: each step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Nothing here reads the terminal. cargo lets rustc read stdin when it probes the target
-# (`rustc - --print=...`): an inherited stdin with content (a CI log) breaks that probe.
-exec </dev/null
+# stdin empty and /dev/null a device (scripts/stdin.sh says why).
+source scripts/stdin.sh
 
 DEB_PACKAGES=(dcmtk orthanc dicom3tools hyperfine curl iproute2 cmake libopenjp2-tools)
 PY_PACKAGES=(pydicom==3.0.2 ecgdatakit==2.0.3 onnx==1.23.2 onnxruntime==1.31.1 wfdb==4.3.1 neurokit2==0.2.13)

@@ -3,9 +3,8 @@
 # This is the command README.md gives and .ci/run calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Nothing here reads the terminal. cargo lets rustc read stdin when it probes the target
-# (`rustc - --print=...`): an inherited stdin with content (a CI log) breaks that probe.
-exec </dev/null
+# stdin empty and /dev/null a device (scripts/stdin.sh says why).
+source scripts/stdin.sh
 bash scripts/setup.sh
 
 echo "== cargo fmt --check" >&2
