@@ -47,6 +47,7 @@ use crate::infer::spec::ModelKind;
 use crate::input::{Data, expand};
 use crate::interpret::read_out;
 use crate::interpret::rules::RuleTable;
+use crate::interpret::table::{Cutter, Layout, Piece, TableRow, ndjson_row};
 use crate::output::{RowWriter, Value, render_rows};
 
 /// Columns of `interpret`.
@@ -124,15 +125,6 @@ pub struct Args {
 
 /// Rows read and read out per chunk (parsing in order, reading out in parallel).
 const CHUNK: usize = 8192;
-
-/// One row of a table input, parsed.
-struct TableRow {
-    source: String,
-    record_id: String,
-    /// One value per rule label, or why the row cannot be read out.
-    probabilities: std::result::Result<Vec<f64>, String>,
-    hr_bpm: Option<f64>,
-}
 
 /// The result of one record, ready to write.
 struct Done {
@@ -494,112 +486,6 @@ fn pipeline<T: Send + Sync>(
     })
 }
 
-/// Where each rule label is in a table's header.
-fn label_indices(rules: &RuleTable, header: &[String], input: &str) -> Result<Vec<usize>> {
-    let mut idx = Vec::with_capacity(rules.labels.len());
-    let mut missing = Vec::new();
-    for rule in &rules.labels {
-        match header.iter().position(|h| h.trim() == rule.column) {
-            Some(i) => idx.push(i),
-            None => missing.push(rule.column.as_str()),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(Error::BadInput(format!(
-            "{input}: missing label column(s) {} (the input must be ecg-infer's CSV or NDJSON, one \
-             column per label of the rule table)",
-            missing.join(", ")
-        )));
-    }
-    Ok(idx)
-}
-
-/// A plain decimal (`0.1234`, `1`, `.5`) parsed exactly: an integer mantissa below 2⁵³ divided by
-/// a power of ten up to 10²² is correctly rounded (Clinger's fast path), the same value as
-/// `str::parse`. Anything else (exponents, long mantissas) gives `None`.
-fn fast_decimal(b: &[u8]) -> Option<f64> {
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    // the common shape of a probability: `0.` then up to 15 digits
-    if let [b'0', b'.', frac @ ..] = b
-        && !frac.is_empty()
-        && frac.len() <= 15
-    {
-        let mut m: u64 = 0;
-        for &c in frac {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            m = m * 10 + u64::from(d);
-        }
-        return Some(m as f64 / *POW10.get(frac.len())?);
-    }
-    let (neg, digits) = match b.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, b),
-    };
-    let mut mantissa: u64 = 0;
-    let mut frac_digits = 0usize;
-    let mut seen_dot = false;
-    let mut any = false;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => {
-                any = true;
-                mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-                if mantissa >= 1 << 53 {
-                    return None;
-                }
-                if seen_dot {
-                    frac_digits += 1;
-                }
-            }
-            b'.' if !seen_dot => seen_dot = true,
-            _ => return None,
-        }
-    }
-    if !any {
-        return None;
-    }
-    let v = mantissa as f64 / *POW10.get(frac_digits)?;
-    Some(if neg { -v } else { v })
-}
-
-/// A probability field as bytes (the fast path of [`parse_probability`]).
-fn parse_probability_bytes(column: &str, b: &[u8]) -> std::result::Result<f64, String> {
-    match fast_decimal(b.trim_ascii()) {
-        Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => parse_probability(column, &String::from_utf8_lossy(b)),
-    }
-}
-
-fn parse_probability(column: &str, text: &str) -> std::result::Result<f64, String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(format!("{column} is empty"));
-    }
-    match t.parse::<f64>() {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        Ok(v) => Err(format!("{column} = {v} is not a probability (0 to 1)")),
-        Err(_) => Err(format!("{column} = {t:?} is not a number")),
-    }
-}
-
-fn parse_hr(text: &str) -> std::result::Result<Option<f64>, String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    match t.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v < 1000.0 => Ok(Some(v)),
-        _ => Err(format!("hr_bpm = {t:?} is not a heart rate")),
-    }
-}
-
 fn table_input<R: BufRead>(
     ctx: &Context,
     args: &Args,
@@ -622,231 +508,25 @@ fn table_input<R: BufRead>(
     }
 }
 
-/// A run of whole CSV records (cut at a newline outside quotes), and the line it starts on.
-struct Block {
-    bytes: Vec<u8>,
-    first_line: u64,
-}
-
-/// Bytes read per block from the input; blocks are cut into pieces of about [`PIECE`] bytes,
-/// each parsed and read out by one worker.
-const BLOCK: usize = 4 << 20;
-const PIECE: usize = 64 << 10;
-
-/// The end (exclusive) of the last whole record in `buf`: after the last newline outside quotes.
-/// `None` when no record ends in `buf`. A newline is outside quotes when the number of `"`
-/// before it is even (escaped quotes come in pairs).
-fn last_record_end(buf: &[u8]) -> Option<usize> {
-    if !buf.contains(&b'"') {
-        return buf.iter().rposition(|&b| b == b'\n').map(|i| i + 1);
-    }
-    let mut quotes = 0usize;
-    let mut end = None;
-    for (i, &b) in buf.iter().enumerate() {
-        if b == b'"' {
-            quotes += 1;
-        } else if b == b'\n' && quotes.is_multiple_of(2) {
-            end = Some(i + 1);
-        }
-    }
-    end
-}
-
-/// Read the header record (up to its newline outside quotes).
-fn read_header_line<R: BufRead>(reader: &mut R) -> std::io::Result<Vec<u8>> {
-    let mut line = Vec::new();
-    loop {
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 || line.iter().filter(|&&b| b == b'"').count() % 2 == 0 {
-            return Ok(line);
-        }
-    }
-}
-
 fn csv_input<R: BufRead>(
     ctx: &Context,
     args: &Args,
     rules: &RuleTable,
     input: &str,
-    mut reader: R,
+    reader: R,
     out: &mut dyn RowWriter,
     tally: &mut Tally,
 ) -> Result<()> {
-    let header_line =
-        read_header_line(&mut reader).map_err(|e| Error::BadInput(format!("{input}: {e}")))?;
-    let header: Vec<String> = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(header_line.as_slice())
-        .byte_records()
-        .next()
-        .transpose()
-        .map_err(|e| Error::BadInput(format!("{input}: {e}")))?
-        .map(|r| {
-            r.iter()
-                .map(|h| String::from_utf8_lossy(h).into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    let idx = label_indices(rules, &header, input)?;
-    let width = header.len();
-    let col = |name: &str| header.iter().position(|h| h.trim() == name);
-    let (c_source, c_id, c_hr, c_err) =
-        (col("source"), col("record_id"), col("hr_bpm"), col("error"));
-    let bad = |line: u64, reason: String| TableRow {
-        source: input.to_owned(),
-        record_id: format!("line {line}"),
-        probabilities: Err(format!("line {line}: {reason}")),
-        hr_bpm: None,
-    };
-    let to_row = |record: &csv::ByteRecord, line: u64| -> TableRow {
-        if record.len() != width {
-            return bad(
-                line,
-                format!("{} fields where the header has {width}", record.len()),
-            );
-        }
-        let field = |i: Option<usize>| -> String {
-            i.and_then(|i| record.get(i))
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default()
-        };
-        let record_id = match c_id {
-            Some(_) => field(c_id),
-            None => format!("{input}:{line}"),
-        };
-        let upstream = c_err.and_then(|i| record.get(i)).unwrap_or_default();
-        let mut hr_bpm = None;
-        let probabilities = if !upstream.trim_ascii().is_empty() {
-            Err(format!("ecg-infer: {}", String::from_utf8_lossy(upstream)))
-        } else {
-            let mut err = None;
-            match parse_hr(&field(c_hr)) {
-                Ok(h) => hr_bpm = h,
-                Err(e) => err = Some(e),
-            }
-            let mut probs = Vec::with_capacity(idx.len());
-            for (rule, &i) in rules.labels.iter().zip(&idx) {
-                match parse_probability_bytes(&rule.column, record.get(i).unwrap_or_default()) {
-                    Ok(v) => probs.push(v),
-                    Err(e) => {
-                        err.get_or_insert(e);
-                    }
-                }
-            }
-            match err {
-                Some(e) => Err(e),
-                None => Ok(probs),
-            }
-        };
-        TableRow {
-            source: field(c_source),
-            record_id,
-            probabilities,
-            hr_bpm,
-        }
-    };
-    // a worker parses one piece: whole records, lines counted from the piece's first line
-    let to_rows = |piece: &Block| -> Vec<TableRow> {
-        let mut rows = Vec::with_capacity(piece.bytes.len() / 128 + 1);
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(piece.bytes.as_slice());
-        let mut record = csv::ByteRecord::new();
-        loop {
-            match csv.read_byte_record(&mut record) {
-                Ok(true) => {
-                    let line = piece.first_line + record.position().map_or(1, |p| p.line()) - 1;
-                    rows.push(to_row(&record, line));
-                }
-                Ok(false) => break,
-                Err(e) => {
-                    let line = piece.first_line + e.position().map_or(1, |p| p.line()) - 1;
-                    rows.push(bad(line, e.to_string()));
-                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                        break;
-                    }
-                }
-            }
-        }
-        rows
-    };
-    // this thread only cuts the input into pieces of whole records
-    let mut carry: Vec<u8> = Vec::new();
-    let mut next_line = 2u64; // the header is line 1
-    let mut eof = false;
-    let next_chunk = || -> Result<Option<Vec<Block>>> {
-        if eof && carry.is_empty() {
-            return Ok(None);
-        }
-        // read a block; a record longer than a block makes it grow until the record ends
-        while !eof && (carry.len() < BLOCK || last_record_end(&carry).is_none()) {
-            let buf = reader
-                .fill_buf()
-                .map_err(|e| Error::BadInput(format!("{input}: {e}")))?;
-            if buf.is_empty() {
-                eof = true;
-                break;
-            }
-            let n = buf.len();
-            carry.extend_from_slice(buf);
-            reader.consume(n);
-        }
-        let cut = if eof {
-            carry.len()
-        } else {
-            last_record_end(&carry).unwrap_or(carry.len())
-        };
-        let rest = carry.split_off(cut);
-        let whole = std::mem::replace(&mut carry, rest);
-        let has_quotes = whole.contains(&b'"');
-        let mut pieces = Vec::with_capacity(whole.len() / PIECE + 1);
-        let mut start = 0usize;
-        while start < whole.len() {
-            let target = (start + PIECE).min(whole.len());
-            let end = if target == whole.len() {
-                whole.len()
-            } else {
-                // the first record end after target, outside quotes (parity from `start`)
-                let slice = whole.get(start..).unwrap_or_default();
-                if !has_quotes {
-                    let from = whole.get(target..).unwrap_or_default();
-                    let end = from
-                        .iter()
-                        .position(|&b| b == b'\n')
-                        .map_or(whole.len(), |i| target + i + 1);
-                    let bytes = whole.get(start..end).unwrap_or_default().to_vec();
-                    let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-                    pieces.push(Block {
-                        bytes,
-                        first_line: next_line,
-                    });
-                    next_line += lines;
-                    start = end;
-                    continue;
-                }
-                let mut quotes = 0usize;
-                let mut found = whole.len();
-                for (i, &b) in slice.iter().enumerate() {
-                    if b == b'"' {
-                        quotes += 1;
-                    } else if b == b'\n' && quotes.is_multiple_of(2) && start + i + 1 >= target {
-                        found = start + i + 1;
-                        break;
-                    }
-                }
-                found
-            };
-            let bytes = whole.get(start..end).unwrap_or_default().to_vec();
-            let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-            pieces.push(Block {
-                bytes,
-                first_line: next_line,
-            });
-            next_line += lines;
-            start = end;
-        }
-        Ok(Some(pieces))
+    let mut cutter = Cutter::new(reader);
+    let header = cutter
+        .header()
+        .map_err(|e| Error::BadInput(format!("{input}: {e}")))?;
+    let layout = Layout::from_header(rules, &header, input).map_err(Error::BadInput)?;
+    let to_rows = |piece: &Piece| layout.parse_piece(piece);
+    let next_chunk = || {
+        cutter
+            .next_block()
+            .map_err(|e| Error::BadInput(format!("{input}: {e}")))
     };
     pipeline(ctx, rules, args.signal, &to_rows, out, tally, next_chunk)
 }
@@ -894,71 +574,6 @@ fn ndjson_input<R: BufRead>(
         Ok(Some(groups))
     };
     pipeline(ctx, rules, args.signal, &to_rows, out, tally, next_chunk)
-}
-
-fn ndjson_row(rules: &RuleTable, input: &str, line_no: usize, line: &str) -> TableRow {
-    let fail = |reason: String| TableRow {
-        source: input.to_owned(),
-        record_id: format!("line {line_no}"),
-        probabilities: Err(format!("line {line_no}: {reason}")),
-        hr_bpm: None,
-    };
-    let v: serde_json::Value = match serde_json::from_str(line) {
-        Ok(v) => v,
-        Err(e) => return fail(format!("not JSON: {e}")),
-    };
-    let Some(obj) = v.as_object() else {
-        return fail("not a JSON object".into());
-    };
-    let text = |k: &str| match obj.get(k) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    };
-    let source = text("source");
-    let record_id = obj
-        .get("record_id")
-        .map(|_| text("record_id"))
-        .unwrap_or_else(|| format!("{input}:{line_no}"));
-    let upstream = text("error");
-    let probabilities = if !upstream.trim().is_empty() {
-        Err(format!("ecg-infer: {upstream}"))
-    } else {
-        let missing: Vec<&str> = rules
-            .labels
-            .iter()
-            .filter(|r| !obj.contains_key(&r.column))
-            .map(|r| r.column.as_str())
-            .collect();
-        if !missing.is_empty() {
-            Err(format!("missing label column(s) {}", missing.join(", ")))
-        } else {
-            rules
-                .labels
-                .iter()
-                .map(|r| match obj.get(&r.column) {
-                    Some(serde_json::Value::Number(n)) => n
-                        .as_f64()
-                        .filter(|v| (0.0..=1.0).contains(v))
-                        .ok_or_else(|| format!("{} = {n} is not a probability (0 to 1)", r.column)),
-                    Some(serde_json::Value::String(s)) => parse_probability(&r.column, s),
-                    Some(other) => Err(format!("{} = {other} is not a number", r.column)),
-                    None => Err(format!("{} is missing", r.column)),
-                })
-                .collect()
-        }
-    };
-    let hr_bpm = match obj.get("hr_bpm") {
-        Some(serde_json::Value::Number(n)) => n.as_f64(),
-        Some(serde_json::Value::String(s)) => parse_hr(s).ok().flatten(),
-        _ => None,
-    };
-    TableRow {
-        source,
-        record_id,
-        probabilities,
-        hr_bpm,
-    }
 }
 
 /// ECG files: measured, and with --clinical-model inferred in-process.
@@ -1095,58 +710,4 @@ fn ecg_inputs(
     }
     bar.finish_and_clear();
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_decimal_equals_std_parse() {
-        for t in [
-            "0",
-            "1",
-            "0.5",
-            ".5",
-            "0.1234",
-            "0.9999999",
-            "1.0",
-            "-0.25",
-            "+0.3",
-            "123456789012345",
-            "0.000000000000000000001",
-        ] {
-            assert_eq!(
-                fast_decimal(t.as_bytes()),
-                Some(t.parse::<f64>().unwrap()),
-                "{t}"
-            );
-        }
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..100_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let digits = 1 + (x % 12) as usize;
-            let t = format!("0.{:0width$}", x % 10u64.pow(digits as u32), width = digits);
-            assert_eq!(
-                fast_decimal(t.as_bytes()),
-                Some(t.parse::<f64>().unwrap()),
-                "{t}"
-            );
-        }
-        for t in [
-            "",
-            ".",
-            "1e-3",
-            "abc",
-            "1.2.3",
-            "0x1",
-            "12345678901234567890",
-            "-",
-            "0.30000000000000004",
-        ] {
-            assert_eq!(fast_decimal(t.as_bytes()), None, "{t}");
-        }
-    }
 }

@@ -30,7 +30,9 @@
 //! ```
 
 pub mod rules;
+pub mod table;
 
+use crate::output::{push_f64, push_u64};
 use rules::{Group, Role, RuleTable, Severity};
 
 /// One record's read-out.
@@ -69,25 +71,6 @@ fn fmt_p(p: f64) -> String {
     s
 }
 
-/// Append an unsigned integer.
-fn push_uint(buf: &mut String, mut v: u64) {
-    let mut digits = [0u8; 20];
-    let mut n = 0;
-    loop {
-        if let Some(d) = digits.get_mut(n) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        n += 1;
-        v /= 10;
-        if v == 0 || n >= digits.len() {
-            break;
-        }
-    }
-    for d in digits.iter().take(n).rev() {
-        buf.push(char::from(*d));
-    }
-}
-
 /// Append a probability with two decimals (half away from zero on p·100).
 fn push_p(buf: &mut String, p: f64) {
     if !(p.is_finite() && p.abs() < 1e12) {
@@ -99,13 +82,13 @@ fn push_p(buf: &mut String, p: f64) {
         buf.push('-');
     }
     let c = c.unsigned_abs();
-    push_uint(buf, c / 100);
+    push_u64(buf, c / 100);
     buf.push('.');
     let r = c % 100;
     if r < 10 {
         buf.push('0');
     }
-    push_uint(buf, r);
+    push_u64(buf, r);
 }
 
 /// `column p >= threshold`.
@@ -130,17 +113,41 @@ fn label_with_p(text: &str, p: f64) -> String {
 }
 
 /// A heart rate with at most one decimal.
+#[cfg(test)]
 fn fmt_bpm(hr: f64) -> String {
-    if !(hr.is_finite() && hr.abs() < 1e12) {
-        return format!("{hr}");
-    }
-    let d = (hr * 10.0).round() as i64;
-    let sign = if d < 0 { "-" } else { "" };
-    let d = d.abs();
-    if d % 10 == 0 {
-        format!("{sign}{}", d / 10)
+    let mut s = String::new();
+    push_bpm(&mut s, hr);
+    s
+}
+
+/// Append a heart rate with at most one decimal (`72`, `100.1`).
+fn push_bpm(buf: &mut String, hr: f64) {
+    if hr.is_finite() && hr.abs() < 1e12 {
+        push_f64(buf, (hr * 10.0).round() / 10.0);
     } else {
-        format!("{sign}{}.{}", d / 10, d % 10)
+        push_f64(buf, hr);
+    }
+}
+
+/// Concatenate text pieces and numbers into one string (no format machinery: read-outs are
+/// built millions of times in a batch).
+struct Line(String);
+
+impl Line {
+    fn new() -> Line {
+        Line(String::with_capacity(96))
+    }
+    fn s(mut self, t: &str) -> Line {
+        self.0.push_str(t);
+        self
+    }
+    fn bpm(mut self, hr: f64) -> Line {
+        push_bpm(&mut self.0, hr);
+        self
+    }
+    fn num(mut self, v: f64) -> Line {
+        push_f64(&mut self.0, v);
+        self
     }
 }
 
@@ -194,32 +201,49 @@ pub fn read_out(
                     });
                     match (confirmed, hr) {
                         (Some(false), Some(h)) => {
-                            let limit = if tachy {
-                                format!("not above {}", rules.tachycardia_above)
+                            let (limit, value) = if tachy {
+                                ("not above ", rules.tachycardia_above)
                             } else {
-                                format!("not below {}", rules.bradycardia_below)
+                                ("not below ", rules.bradycardia_below)
                             };
-                            contradicted.push(format!(
-                                "{} label contradicted by measured HR {} bpm",
-                                rule.text,
-                                fmt_bpm(h)
-                            ));
-                            reasons.push(format!(
-                                "{fired} but measured HR {} bpm is {limit}: {} label contradicted, not counted",
-                                fmt_bpm(h),
-                                rule.text.to_lowercase()
-                            ));
+                            contradicted.push(
+                                Line::new()
+                                    .s(&rule.text)
+                                    .s(" label contradicted by measured HR ")
+                                    .bpm(h)
+                                    .s(" bpm")
+                                    .0,
+                            );
+                            reasons.push(
+                                Line(fired)
+                                    .s(" but measured HR ")
+                                    .bpm(h)
+                                    .s(" bpm is ")
+                                    .s(limit)
+                                    .num(value)
+                                    .s(": ")
+                                    .s(&rule.text.to_lowercase())
+                                    .s(" label contradicted, not counted")
+                                    .0,
+                            );
                             continue;
                         }
-                        (Some(true), Some(h)) => reasons.push(format!(
-                            "{fired}, confirmed by measured HR {} bpm",
-                            fmt_bpm(h)
-                        )),
-                        _ => reasons.push(format!(
-                            "{fired} -> {}, {} (rate not measured)",
-                            rule.group.name(),
-                            rule.severity
-                        )),
+                        (Some(true), Some(h)) => reasons.push(
+                            Line(fired)
+                                .s(", confirmed by measured HR ")
+                                .bpm(h)
+                                .s(" bpm")
+                                .0,
+                        ),
+                        _ => reasons.push(
+                            Line(fired)
+                                .s(" -> ")
+                                .s(rule.group.name())
+                                .s(", ")
+                                .s(rule.severity.name())
+                                .s(" (rate not measured)")
+                                .0,
+                        ),
                     }
                     if tachy {
                         tachy_label = true;
@@ -258,13 +282,21 @@ pub fn read_out(
     };
     if let Some(h) = hr {
         if h > rules.tachycardia_above && !tachy_label {
-            reasons.push(format!(
-                "measured HR {} bpm > {}: tachycardia by rate",
-                fmt_bpm(h),
-                rules.tachycardia_above
-            ));
+            reasons.push(
+                Line::new()
+                    .s("measured HR ")
+                    .bpm(h)
+                    .s(" bpm > ")
+                    .num(rules.tachycardia_above)
+                    .s(": tachycardia by rate")
+                    .0,
+            );
             findings.push(Finding {
-                text: format!("Tachycardia (measured HR {} bpm)", fmt_bpm(h)),
+                text: Line::new()
+                    .s("Tachycardia (measured HR ")
+                    .bpm(h)
+                    .s(" bpm)")
+                    .0,
                 group: Group::Rhythm,
                 severity: rules.band(h).unwrap_or(Severity::Minor),
                 rate: true,
@@ -273,13 +305,21 @@ pub fn read_out(
             });
             tachy_label = true;
         } else if h < rules.bradycardia_below && !brady_label {
-            reasons.push(format!(
-                "measured HR {} bpm < {}: bradycardia by rate",
-                fmt_bpm(h),
-                rules.bradycardia_below
-            ));
+            reasons.push(
+                Line::new()
+                    .s("measured HR ")
+                    .bpm(h)
+                    .s(" bpm < ")
+                    .num(rules.bradycardia_below)
+                    .s(": bradycardia by rate")
+                    .0,
+            );
             findings.push(Finding {
-                text: format!("Bradycardia (measured HR {} bpm)", fmt_bpm(h)),
+                text: Line::new()
+                    .s("Bradycardia (measured HR ")
+                    .bpm(h)
+                    .s(" bpm)")
+                    .0,
                 group: Group::Rhythm,
                 severity: rules.band(h).unwrap_or(Severity::Minor),
                 rate: true,
@@ -313,12 +353,12 @@ pub fn read_out(
     let severity = if clinical.is_empty() {
         match band {
             Some((h, b)) => {
-                reasons.push(format!(
-                    "only rate/rhythm findings: measured HR {} bpm is in band {} -> {}",
-                    fmt_bpm(h),
-                    b.describe(),
-                    b.severity
-                ));
+                let mut line = Line::new()
+                    .s("only rate/rhythm findings: measured HR ")
+                    .bpm(h)
+                    .s(" bpm is in band ");
+                b.push_describe(&mut line.0);
+                reasons.push(line.s(" -> ").s(b.severity.name()).0);
                 b.severity
             }
             None => findings
@@ -336,12 +376,15 @@ pub fn read_out(
             .unwrap_or(Severity::Normal);
         match band {
             Some((h, b)) if b.severity > worst => {
-                reasons.push(format!(
-                    "measured HR {} bpm is in band {} -> {}, above the findings' {worst}",
-                    fmt_bpm(h),
-                    b.describe(),
-                    b.severity
-                ));
+                let mut line = Line::new().s("measured HR ").bpm(h).s(" bpm is in band ");
+                b.push_describe(&mut line.0);
+                reasons.push(
+                    line.s(" -> ")
+                        .s(b.severity.name())
+                        .s(", above the findings' ")
+                        .s(worst.name())
+                        .0,
+                );
                 b.severity
             }
             _ => worst,
@@ -360,15 +403,22 @@ pub fn read_out(
     );
     let mut groups: [String; 5] = Default::default();
     for (slot, group) in groups.iter_mut().zip(Group::ALL) {
-        let mut items: Vec<&str> = findings
+        let extra: &[String] = if group == Group::Rhythm {
+            &contradicted
+        } else {
+            &[]
+        };
+        let items = findings
             .iter()
             .filter(|f| f.group == group)
             .map(|f| f.text.as_str())
-            .collect();
-        if group == Group::Rhythm {
-            items.extend(contradicted.iter().map(String::as_str));
+            .chain(extra.iter().map(String::as_str));
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                slot.push_str("; ");
+            }
+            slot.push_str(item);
         }
-        *slot = items.join("; ");
     }
     if reasons.is_empty() {
         reasons.push(match probabilities {

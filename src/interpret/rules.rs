@@ -194,11 +194,20 @@ impl Band {
 
     /// `< 40`, `≤ 100`, `> 150`.
     pub fn describe(&self) -> String {
-        match self.bound {
-            Bound::Below(v) => format!("< {v}"),
-            Bound::Upto(v) => format!("<= {v}"),
-            Bound::Above(v) => format!("> {v}"),
-        }
+        let mut s = String::new();
+        self.push_describe(&mut s);
+        s
+    }
+
+    /// Append [`Band::describe`] to a buffer.
+    pub fn push_describe(&self, buf: &mut String) {
+        let (op, v) = match self.bound {
+            Bound::Below(v) => ("< ", v),
+            Bound::Upto(v) => ("<= ", v),
+            Bound::Above(v) => ("> ", v),
+        };
+        buf.push_str(op);
+        crate::output::push_f64(buf, v);
     }
 }
 

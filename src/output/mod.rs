@@ -98,7 +98,11 @@ impl Value {
             Value::Null => String::new(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
+            Value::Float(f) => {
+                let mut s = String::new();
+                push_f64(&mut s, *f);
+                s
+            }
             Value::Text(s) => s.clone(),
             Value::Json(v) => v.to_string(),
         }
@@ -106,16 +110,16 @@ impl Value {
 
     /// Append [`Value::to_text`] to a buffer (no allocation for numbers and booleans).
     pub fn push_text(&self, buf: &mut String) {
-        use std::fmt::Write as _;
         match self {
             Value::Null => {}
             Value::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => {
-                let _ = write!(buf, "{i}");
+                if *i < 0 {
+                    buf.push('-');
+                }
+                push_u64(buf, i.unsigned_abs());
             }
-            Value::Float(f) => {
-                let _ = write!(buf, "{f}");
-            }
+            Value::Float(f) => push_f64(buf, *f),
             Value::Text(s) => buf.push_str(s),
             Value::Json(v) => buf.push_str(&v.to_string()),
         }
@@ -134,6 +138,62 @@ impl Value {
             Value::Json(v) => v.clone(),
         }
     }
+}
+
+/// Append `v` exactly as `f64`'s `Display` writes it (`72`, `0.15`, `-3.5`, `NaN`).
+///
+/// Values that are a whole number of thousandths below 10¹² in magnitude — nearly every measured
+/// value this tool prints — are written with integer arithmetic: their shortest round-trip form
+/// is that decimal with trailing zeros dropped (no other decimal of at most three places lies
+/// within half an ulp), so the text is the same; anything else goes through the float formatter.
+///
+/// ```
+/// let mut s = String::new();
+/// for v in [72.0, 0.15, -3.5, 100.125, 1e-7, -0.0] {
+///     s.clear();
+///     dicomkit::output::push_f64(&mut s, v);
+///     assert_eq!(s, v.to_string());
+/// }
+/// ```
+pub fn push_f64(buf: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    if v != 0.0 && v.abs() < 1e12 {
+        // nearest thousandth (a wrong guess in a corner case only means the slow path: the
+        // check below decides)
+        let x = v * 1000.0;
+        let k = (x + if x < 0.0 { -0.5 } else { 0.5 }) as i64;
+        if k as f64 / 1000.0 == v {
+            if k < 0 {
+                buf.push('-');
+            }
+            let k = k.unsigned_abs();
+            push_u64(buf, k / 1000);
+            let mut frac = k % 1000;
+            if frac != 0 {
+                buf.push('.');
+                let mut digits = 3;
+                while frac.is_multiple_of(10) {
+                    frac /= 10;
+                    digits -= 1;
+                }
+                let mut tmp = *b"000";
+                for slot in tmp.iter_mut().take(digits).rev() {
+                    *slot = b'0' + (frac % 10) as u8;
+                    frac /= 10;
+                }
+                buf.push_str(
+                    std::str::from_utf8(tmp.get(..digits).unwrap_or_default()).unwrap_or_default(),
+                );
+            }
+            return;
+        }
+    }
+    let _ = write!(buf, "{v}");
+}
+
+/// Append an unsigned integer in decimal.
+pub fn push_u64(buf: &mut String, v: u64) {
+    buf.push_str(itoa::Buffer::new().format(v));
 }
 
 impl From<&str> for Value {
@@ -289,4 +349,52 @@ pub(crate) fn row_object(columns: &[String], values: &[Value]) -> serde_json::Va
         );
     }
     serde_json::Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `push_f64` writes what `Display` writes: whole thousandths, rounded measurements and
+    /// arbitrary doubles (bit patterns).
+    #[test]
+    fn push_f64_equals_display() {
+        let mut s = String::new();
+        let mut check = |v: f64| {
+            s.clear();
+            push_f64(&mut s, v);
+            assert_eq!(s, v.to_string(), "{v:?}");
+        };
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            0.001,
+            0.0005,
+            999_999_999_999.999,
+            1e12,
+            -1e12,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+        ] {
+            check(v);
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check(f64::from_bits(x));
+            let k = (x % 2_000_000_000) as f64 - 1e9;
+            check(k / 1000.0);
+            check(k / 10.0);
+            check((k / 7.0 * 10.0).round() / 10.0);
+            check(i as f64 * 0.001);
+        }
+    }
 }
