@@ -306,7 +306,7 @@ fn finish_row(
             Value::Text(g)
         });
     }
-    let mut reasons = r.reasons.join("; ");
+    let mut reasons = r.reasons;
     if let Some(n) = note {
         reasons.push_str("; ");
         reasons.push_str(&n);

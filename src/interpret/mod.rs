@@ -46,13 +46,44 @@ pub struct ReadOut {
     pub confidence: &'static str,
     /// Findings per group, `; `-separated, in [`Group::ALL`] order.
     pub groups: [String; 5],
-    /// Which rule fired for what, in order (poor data quality first).
-    pub reasons: Vec<String>,
+    /// Which rule fired for what, `; `-separated, in order (poor data quality first).
+    pub reasons: String,
+}
+
+/// A finding's words: a label's text with its probability, or text of its own.
+#[derive(Debug, Clone)]
+enum Text<'r> {
+    /// `Atrial fibrillation (0.90)`.
+    Label(&'r str, f64),
+    /// `Tachycardia (measured HR 160 bpm)`.
+    Own(String),
+}
+
+impl Text<'_> {
+    fn push(&self, buf: &mut String) {
+        match self {
+            Text::Label(t, p) => {
+                buf.push_str(t);
+                buf.push_str(" (");
+                push_p(buf, *p);
+                buf.push(')');
+            }
+            Text::Own(t) => buf.push_str(t),
+        }
+    }
+
+    /// The words without the parenthesised number.
+    fn name(&self) -> &str {
+        match self {
+            Text::Label(t, _) => t,
+            Text::Own(t) => t.rfind(" (").and_then(|i| t.get(..i)).unwrap_or(t),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
-struct Finding {
-    text: String,
+struct Finding<'r> {
+    text: Text<'r>,
     group: Group,
     severity: Severity,
     /// A rate/rhythm finding (sinus, tachycardia, bradycardia, by label or by rate).
@@ -91,27 +122,6 @@ fn push_p(buf: &mut String, p: f64) {
     push_u64(buf, r);
 }
 
-/// `column p >= threshold`.
-fn fired(column: &str, p: f64, threshold: f64) -> String {
-    let mut s = String::with_capacity(column.len() + 64);
-    s.push_str(column);
-    s.push(' ');
-    push_p(&mut s, p);
-    s.push_str(" >= ");
-    push_p(&mut s, threshold);
-    s
-}
-
-/// `Label text (p)`.
-fn label_with_p(text: &str, p: f64) -> String {
-    let mut s = String::with_capacity(text.len() + 8);
-    s.push_str(text);
-    s.push_str(" (");
-    push_p(&mut s, p);
-    s.push(')');
-    s
-}
-
 /// A heart rate with at most one decimal.
 #[cfg(test)]
 fn fmt_bpm(hr: f64) -> String {
@@ -129,25 +139,44 @@ fn push_bpm(buf: &mut String, hr: f64) {
     }
 }
 
-/// Concatenate text pieces and numbers into one string (no format machinery: read-outs are
-/// built millions of times in a batch).
-struct Line(String);
+/// Appends text pieces and numbers to a string (no format machinery: read-outs are built
+/// millions of times in a batch).
+struct Line<'a>(&'a mut String);
 
-impl Line {
-    fn new() -> Line {
-        Line(String::with_capacity(96))
-    }
-    fn s(mut self, t: &str) -> Line {
+impl Line<'_> {
+    fn s(self, t: &str) -> Self {
         self.0.push_str(t);
         self
     }
-    fn bpm(mut self, hr: f64) -> Line {
-        push_bpm(&mut self.0, hr);
+    fn bpm(self, hr: f64) -> Self {
+        push_bpm(self.0, hr);
         self
     }
-    fn num(mut self, v: f64) -> Line {
-        push_f64(&mut self.0, v);
+    fn num(self, v: f64) -> Self {
+        push_f64(self.0, v);
         self
+    }
+    fn p(self, p: f64) -> Self {
+        push_p(self.0, p);
+        self
+    }
+}
+
+/// `column p >= threshold`.
+fn fired<'a>(line: Line<'a>, column: &str, p: f64, threshold: f64) -> Line<'a> {
+    line.s(column).s(" ").p(p).s(" >= ").p(threshold)
+}
+
+/// `; `-separated reasons in one string.
+struct Reasons(String);
+
+impl Reasons {
+    /// Start the next reason.
+    fn next(&mut self) -> Line<'_> {
+        if !self.0.is_empty() {
+            self.0.push_str("; ");
+        }
+        Line(&mut self.0)
     }
 }
 
@@ -161,8 +190,8 @@ pub fn read_out(
     rr_irregularity: Option<f64>,
 ) -> ReadOut {
     let hr = hr_bpm.filter(|h| h.is_finite() && *h > 0.0);
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut reasons: Vec<String> = Vec::new();
+    let mut findings: Vec<Finding<'_>> = Vec::new();
+    let mut reasons = Reasons(String::with_capacity(160));
     let mut contradicted: Vec<String> = Vec::new();
     let mut quality = false;
     let (mut tachy_label, mut brady_label, mut sinus) = (false, false, false);
@@ -173,15 +202,20 @@ pub fn read_out(
             if p.is_nan() || p < rule.threshold {
                 continue;
             }
-            let fired = fired(&rule.column, p, rule.threshold);
+            let fired = |line| fired(line, &rule.column, p, rule.threshold);
             match rule.role {
                 Role::Quality => {
                     quality = true;
-                    let mut reason = fired;
-                    reason.push_str(": poor data quality, confidence low, read with care");
-                    reasons.insert(0, reason);
+                    // said first
+                    let mut first = String::new();
+                    fired(Line(&mut first))
+                        .s(": poor data quality, confidence low, read with care");
+                    if !reasons.0.is_empty() {
+                        first.push_str("; ");
+                    }
+                    reasons.0.insert_str(0, &first);
                     findings.push(Finding {
-                        text: label_with_p(&rule.text, p),
+                        text: Text::Label(&rule.text, p),
                         group: rule.group,
                         severity: rule.severity,
                         rate: false,
@@ -206,44 +240,38 @@ pub fn read_out(
                             } else {
                                 ("not below ", rules.bradycardia_below)
                             };
-                            contradicted.push(
-                                Line::new()
-                                    .s(&rule.text)
-                                    .s(" label contradicted by measured HR ")
-                                    .bpm(h)
-                                    .s(" bpm")
-                                    .0,
-                            );
-                            reasons.push(
-                                Line(fired)
-                                    .s(" but measured HR ")
-                                    .bpm(h)
-                                    .s(" bpm is ")
-                                    .s(limit)
-                                    .num(value)
-                                    .s(": ")
-                                    .s(&rule.text.to_lowercase())
-                                    .s(" label contradicted, not counted")
-                                    .0,
-                            );
+                            let mut c = String::new();
+                            Line(&mut c)
+                                .s(&rule.text)
+                                .s(" label contradicted by measured HR ")
+                                .bpm(h)
+                                .s(" bpm");
+                            contradicted.push(c);
+                            fired(reasons.next())
+                                .s(" but measured HR ")
+                                .bpm(h)
+                                .s(" bpm is ")
+                                .s(limit)
+                                .num(value)
+                                .s(": ")
+                                .s(&rule.text.to_lowercase())
+                                .s(" label contradicted, not counted");
                             continue;
                         }
-                        (Some(true), Some(h)) => reasons.push(
-                            Line(fired)
+                        (Some(true), Some(h)) => {
+                            fired(reasons.next())
                                 .s(", confirmed by measured HR ")
                                 .bpm(h)
-                                .s(" bpm")
-                                .0,
-                        ),
-                        _ => reasons.push(
-                            Line(fired)
+                                .s(" bpm");
+                        }
+                        _ => {
+                            fired(reasons.next())
                                 .s(" -> ")
                                 .s(rule.group.name())
                                 .s(", ")
                                 .s(rule.severity.name())
-                                .s(" (rate not measured)")
-                                .0,
-                        ),
+                                .s(" (rate not measured)");
+                        }
                     }
                     if tachy {
                         tachy_label = true;
@@ -253,16 +281,15 @@ pub fn read_out(
                 }
                 Role::Sinus | Role::Finding => {
                     sinus |= rule.role == Role::Sinus;
-                    let mut reason = fired;
-                    reason.push_str(" -> ");
-                    reason.push_str(rule.group.name());
-                    reason.push_str(", ");
-                    reason.push_str(rule.severity.name());
-                    reasons.push(reason);
+                    fired(reasons.next())
+                        .s(" -> ")
+                        .s(rule.group.name())
+                        .s(", ")
+                        .s(rule.severity.name());
                 }
             }
             findings.push(Finding {
-                text: label_with_p(&rule.text, p),
+                text: Text::Label(&rule.text, p),
                 group: rule.group,
                 severity: rule.severity,
                 rate: rule.role != Role::Finding,
@@ -281,64 +308,62 @@ pub fn read_out(
             .unwrap_or(usize::MAX)
     };
     if let Some(h) = hr {
-        if h > rules.tachycardia_above && !tachy_label {
-            reasons.push(
-                Line::new()
-                    .s("measured HR ")
-                    .bpm(h)
-                    .s(" bpm > ")
-                    .num(rules.tachycardia_above)
-                    .s(": tachycardia by rate")
-                    .0,
-            );
-            findings.push(Finding {
-                text: Line::new()
-                    .s("Tachycardia (measured HR ")
-                    .bpm(h)
-                    .s(" bpm)")
-                    .0,
-                group: Group::Rhythm,
-                severity: rules.band(h).unwrap_or(Severity::Minor),
-                rate: true,
-                quality: false,
-                order: order_of(Role::Tachycardia),
-            });
+        let by_rate = if h > rules.tachycardia_above && !tachy_label {
             tachy_label = true;
+            Some((
+                "Tachycardia",
+                " bpm > ",
+                rules.tachycardia_above,
+                ": tachycardia by rate",
+                Role::Tachycardia,
+            ))
         } else if h < rules.bradycardia_below && !brady_label {
-            reasons.push(
-                Line::new()
-                    .s("measured HR ")
-                    .bpm(h)
-                    .s(" bpm < ")
-                    .num(rules.bradycardia_below)
-                    .s(": bradycardia by rate")
-                    .0,
-            );
+            brady_label = true;
+            Some((
+                "Bradycardia",
+                " bpm < ",
+                rules.bradycardia_below,
+                ": bradycardia by rate",
+                Role::Bradycardia,
+            ))
+        } else {
+            None
+        };
+        if let Some((name, op, limit, tail, role)) = by_rate {
+            reasons
+                .next()
+                .s("measured HR ")
+                .bpm(h)
+                .s(op)
+                .num(limit)
+                .s(tail);
+            let mut text = String::new();
+            Line(&mut text)
+                .s(name)
+                .s(" (measured HR ")
+                .bpm(h)
+                .s(" bpm)");
             findings.push(Finding {
-                text: Line::new()
-                    .s("Bradycardia (measured HR ")
-                    .bpm(h)
-                    .s(" bpm)")
-                    .0,
+                text: Text::Own(text),
                 group: Group::Rhythm,
                 severity: rules.band(h).unwrap_or(Severity::Minor),
                 rate: true,
                 quality: false,
-                order: order_of(Role::Bradycardia),
+                order: order_of(role),
             });
-            brady_label = true;
         }
     }
     if probabilities.is_none()
         && let Some(irr) = rr_irregularity.filter(|v| v.is_finite())
         && irr > rules.irregularity_above
     {
-        reasons.push(format!(
-            "RR irregularity {irr:.3} > {}: irregular rhythm (atrial fibrillation possible)",
-            rules.irregularity_above
-        ));
+        reasons
+            .next()
+            .s(&format!("RR irregularity {irr:.3} > "))
+            .num(rules.irregularity_above)
+            .s(": irregular rhythm (atrial fibrillation possible)");
         findings.push(Finding {
-            text: format!("Irregular rhythm (RR irregularity {irr:.2})"),
+            text: Text::Own(format!("Irregular rhythm (RR irregularity {irr:.2})")),
             group: Group::Rhythm,
             severity: Severity::Moderate,
             rate: false,
@@ -349,16 +374,17 @@ pub fn read_out(
 
     // Severity: the rate decides when only rate/rhythm findings are positive.
     let band = hr.and_then(|h| rules.band_of(h).map(|b| (h, *b)));
-    let clinical: Vec<&Finding> = findings.iter().filter(|f| !f.rate && !f.quality).collect();
+    let clinical: Vec<&Finding<'_>> = findings.iter().filter(|f| !f.rate && !f.quality).collect();
     let severity = if clinical.is_empty() {
         match band {
             Some((h, b)) => {
-                let mut line = Line::new()
+                let line = reasons
+                    .next()
                     .s("only rate/rhythm findings: measured HR ")
                     .bpm(h)
                     .s(" bpm is in band ");
-                b.push_describe(&mut line.0);
-                reasons.push(line.s(" -> ").s(b.severity.name()).0);
+                b.push_describe(line.0);
+                line.s(" -> ").s(b.severity.name());
                 b.severity
             }
             None => findings
@@ -376,15 +402,16 @@ pub fn read_out(
             .unwrap_or(Severity::Normal);
         match band {
             Some((h, b)) if b.severity > worst => {
-                let mut line = Line::new().s("measured HR ").bpm(h).s(" bpm is in band ");
-                b.push_describe(&mut line.0);
-                reasons.push(
-                    line.s(" -> ")
-                        .s(b.severity.name())
-                        .s(", above the findings' ")
-                        .s(worst.name())
-                        .0,
-                );
+                let line = reasons
+                    .next()
+                    .s("measured HR ")
+                    .bpm(h)
+                    .s(" bpm is in band ");
+                b.push_describe(line.0);
+                line.s(" -> ")
+                    .s(b.severity.name())
+                    .s(", above the findings' ")
+                    .s(worst.name());
                 b.severity
             }
             _ => worst,
@@ -403,78 +430,70 @@ pub fn read_out(
     );
     let mut groups: [String; 5] = Default::default();
     for (slot, group) in groups.iter_mut().zip(Group::ALL) {
-        let extra: &[String] = if group == Group::Rhythm {
-            &contradicted
-        } else {
-            &[]
-        };
-        let items = findings
-            .iter()
-            .filter(|f| f.group == group)
-            .map(|f| f.text.as_str())
-            .chain(extra.iter().map(String::as_str));
-        for (i, item) in items.enumerate() {
-            if i > 0 {
+        for f in findings.iter().filter(|f| f.group == group) {
+            if !slot.is_empty() {
                 slot.push_str("; ");
             }
-            slot.push_str(item);
+            f.text.push(slot);
+        }
+        if group == Group::Rhythm {
+            for c in &contradicted {
+                if !slot.is_empty() {
+                    slot.push_str("; ");
+                }
+                slot.push_str(c);
+            }
         }
     }
-    if reasons.is_empty() {
-        reasons.push(match probabilities {
-            Some(_) => "no label reached its threshold".to_owned(),
-            None => "signal only: no rate or rhythm finding".to_owned(),
+    if reasons.0.is_empty() {
+        reasons.0.push_str(match probabilities {
+            Some(_) => "no label reached its threshold",
+            None => "signal only: no rate or rhythm finding",
         });
     }
     ReadOut {
-        primary_finding,
+        primary_finding: primary_finding.to_owned(),
         severity,
         confidence: if quality { "low" } else { "normal" },
         groups,
-        reasons,
+        reasons: reasons.0,
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn primary(
-    clinical: &[&Finding],
-    all: &[Finding],
+fn primary<'f>(
+    clinical: &[&'f Finding<'_>],
+    all: &'f [Finding<'_>],
     sinus: bool,
     tachy: bool,
     brady: bool,
     with_labels: bool,
     irregularity: Option<f64>,
     rules: &RuleTable,
-) -> String {
-    let strip = |t: &str| -> String {
-        match t.rfind(" (") {
-            Some(i) => t.get(..i).unwrap_or(t).to_owned(),
-            None => t.to_owned(),
-        }
-    };
+) -> &'f str {
     if let Some(worst) = clinical
         .iter()
         .max_by(|a, b| a.severity.cmp(&b.severity).then(b.order.cmp(&a.order)))
     {
-        return strip(&worst.text);
+        return worst.text.name();
     }
     match (sinus, tachy, brady) {
-        (true, true, _) => return "Sinus tachycardia".into(),
-        (true, _, true) => return "Sinus bradycardia".into(),
-        (false, true, _) => return "Tachycardia".into(),
-        (false, _, true) => return "Bradycardia".into(),
-        (true, false, false) => return "Sinus rhythm".into(),
+        (true, true, _) => return "Sinus tachycardia",
+        (true, _, true) => return "Sinus bradycardia",
+        (false, true, _) => return "Tachycardia",
+        (false, _, true) => return "Bradycardia",
+        (true, false, false) => return "Sinus rhythm",
         _ => {}
     }
     if let Some(q) = all.first() {
-        return strip(&q.text);
+        return q.text.name();
     }
     if with_labels {
-        return "No finding".into();
+        return "No finding";
     }
     match irregularity {
-        Some(v) if v.is_finite() && v <= rules.irregularity_above => "Regular rhythm".into(),
-        _ => "No finding".into(),
+        Some(v) if v.is_finite() && v <= rules.irregularity_above => "Regular rhythm",
+        _ => "No finding",
     }
 }
 
@@ -524,7 +543,7 @@ mod tests {
         let o = read_out(&r, Some(&p), Some(80.0), None);
         assert_eq!(o.severity, Severity::Normal);
         assert!(o.groups[0].contains("Bradycardia label contradicted by measured HR 80 bpm"));
-        assert!(o.reasons.iter().any(|x| x.contains("contradicted")));
+        assert!(o.reasons.contains("contradicted"));
     }
 
     #[test]
@@ -533,7 +552,7 @@ mod tests {
         let p = probs(&[(0, 0.8), (6, 0.9), (15, 0.6)]);
         let o = read_out(&r, Some(&p), Some(90.0), None);
         assert_eq!(o.confidence, "low");
-        assert!(o.reasons[0].starts_with("poor_data_quality"));
+        assert!(o.reasons.starts_with("poor_data_quality"));
         assert_eq!(o.primary_finding, "Infarction");
         assert_eq!(o.severity, Severity::Severe);
         assert!(o.groups[0].contains("Atrial fibrillation (0.90)"));

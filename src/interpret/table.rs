@@ -346,7 +346,10 @@ impl Layout {
         let field = |i: Option<usize>| -> &[u8] {
             i.and_then(|i| fields.get(i).copied()).unwrap_or_default()
         };
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let text = |b: &[u8]| match std::str::from_utf8(b) {
+            Ok(t) => t.to_owned(),
+            Err(_) => String::from_utf8_lossy(b).into_owned(),
+        };
         let record_id = match self.record_id {
             Some(_) => text(field(self.record_id)),
             None => format!("{}:{line}", self.input),
@@ -458,7 +461,29 @@ pub fn fast_decimal(b: &[u8]) -> Option<f64> {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
-    // the common shape of a probability: `0.` then up to 15 digits
+    // the common shape of a probability: `0.` then up to 8 digits, eight digits at a time
+    if let [b'0', b'.', frac @ ..] = b
+        && !frac.is_empty()
+        && frac.len() <= 8
+    {
+        // right-aligned in eight bytes, '0's in front (shifts, not a memcpy call)
+        let mut x: u64 = 0x3030_3030_3030_3030;
+        for &c in frac {
+            x = x >> 8 | u64::from(c) << 56;
+        }
+        // every byte an ASCII digit: high nibble 3, and no carry out of the low nibble past 9
+        const MASK: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+        const ZEROS: u64 = 0x3030_3030_3030_3030;
+        if x & MASK != ZEROS || x.wrapping_add(0x0606_0606_0606_0606) & MASK != ZEROS {
+            return None;
+        }
+        // first digit in the lowest byte: pairs, then quads, then the eight
+        let x = x & 0x0F0F_0F0F_0F0F_0F0F;
+        let x = (x.wrapping_mul(10 << 8 | 1)) >> 8 & 0x00FF_00FF_00FF_00FF;
+        let x = (x.wrapping_mul(100 << 16 | 1)) >> 16 & 0x0000_FFFF_0000_FFFF;
+        let m = (x.wrapping_mul(10000 << 32 | 1)) >> 32;
+        return Some(m as f64 / *POW10.get(frac.len())?);
+    }
     if let [b'0', b'.', frac @ ..] = b
         && !frac.is_empty()
         && frac.len() <= 15
@@ -603,6 +628,12 @@ mod tests {
             "12345678901234567890",
             "-",
             "0.30000000000000004",
+            "0.1a",
+            "0.12:4",
+            "0./",
+            "0.5 ",
+            "0.1234567\u{7f}",
+            "0.\u{0}",
         ] {
             assert_eq!(fast_decimal(t.as_bytes()), None, "{t}");
         }
