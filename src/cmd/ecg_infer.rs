@@ -567,14 +567,14 @@ fn row(
                 })?;
                 row.push(Value::Int(index as i64));
             }
-            (None, Some(e)) => row.push(Value::Json(serde_json::Value::Array(
+            (None, Some(e)) => row.push(Value::Json(Box::new(serde_json::Value::Array(
                 e.iter()
                     .map(|v| {
                         serde_json::Number::from_f64(short(*v))
                             .map_or(serde_json::Value::Null, serde_json::Value::Number)
                     })
                     .collect(),
-            ))),
+            )))),
             (_, None) => row.push(Value::Null),
         }
     }
