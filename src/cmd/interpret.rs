@@ -468,19 +468,29 @@ fn pipeline<T: Send + Sync>(
         let mut pending: Option<std::thread::ScopedJoinHandle<'_, Vec<Part>>> = None;
         loop {
             let chunk = next_chunk();
-            if let Some(job) = pending.take() {
-                let parts = job
-                    .join()
-                    .map_err(|_| Error::Internal("a read-out thread panicked".into()))?;
-                write_parts(ctx, parts, out, tally)?;
-            }
-            match chunk? {
-                Some(items) => {
+            let done = match pending.take() {
+                Some(job) => Some(
+                    job.join()
+                        .map_err(|_| Error::Internal("a read-out thread panicked".into()))?,
+                ),
+                None => None,
+            };
+            // start the next chunk before writing the previous one, so writing overlaps it
+            let more = match chunk {
+                Ok(Some(items)) => {
                     pending = Some(
                         scope.spawn(move || compute_parts(format, rules, signal, &items, to_rows)),
                     );
+                    Ok(true)
                 }
-                None => return Ok(()),
+                Ok(None) => Ok(false),
+                Err(e) => Err(e),
+            };
+            if let Some(parts) = done {
+                write_parts(ctx, parts, out, tally)?;
+            }
+            if !more? {
+                return Ok(());
             }
         }
     })
