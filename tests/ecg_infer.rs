@@ -7,28 +7,8 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::infer::{library, models, read_npy};
+use common::infer::{LABELS as LABEL_COLUMNS, library, models, read_npy};
 use common::{csv_records, dicomkit, sample};
-
-const LABEL_COLUMNS: [&str; 17] = [
-    "poor_data_quality",
-    "sinus_rhythm",
-    "premature_ventricular_contraction",
-    "tachycardia",
-    "ventricular_tachycardia",
-    "supraventricular_tachycardia_with_aberrancy",
-    "atrial_fibrillation",
-    "atrial_flutter",
-    "bradycardia",
-    "accessory_pathway_conduction",
-    "atrioventricular_block",
-    "1st_degree_atrioventricular_block",
-    "bifascicular_block",
-    "right_bundle_branch_block",
-    "left_bundle_branch_block",
-    "infarction",
-    "electronic_pacemaker",
-];
 
 fn infer_cmd() -> assert_cmd::Command {
     let mut c = dicomkit();

@@ -5,28 +5,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::infer::{library, models};
+use common::infer::{LABELS, library, models};
 use common::{csv_records, dicomkit, sample};
-
-const LABELS: [&str; 17] = [
-    "poor_data_quality",
-    "sinus_rhythm",
-    "premature_ventricular_contraction",
-    "tachycardia",
-    "ventricular_tachycardia",
-    "supraventricular_tachycardia_with_aberrancy",
-    "atrial_fibrillation",
-    "atrial_flutter",
-    "bradycardia",
-    "accessory_pathway_conduction",
-    "atrioventricular_block",
-    "1st_degree_atrioventricular_block",
-    "bifascicular_block",
-    "right_bundle_branch_block",
-    "left_bundle_branch_block",
-    "infarction",
-    "electronic_pacemaker",
-];
 
 /// A CSV in ecg-infer's layout (plus hr_bpm) with one row per case: (record_id, positive labels, hr).
 fn csv(cases: &[(&str, &[&str], Option<f64>)]) -> String {

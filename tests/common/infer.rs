@@ -89,3 +89,26 @@ pub fn library() -> PathBuf {
     );
     lib
 }
+
+/// ECG-FM's 17 label columns, in the model's order, as `ecg-infer` names them (written out here,
+/// not taken from the library, so the tests check the library's names).
+#[allow(dead_code)]
+pub const LABELS: [&str; 17] = [
+    "poor_data_quality",
+    "sinus_rhythm",
+    "premature_ventricular_contraction",
+    "tachycardia",
+    "ventricular_tachycardia",
+    "supraventricular_tachycardia_with_aberrancy",
+    "atrial_fibrillation",
+    "atrial_flutter",
+    "bradycardia",
+    "accessory_pathway_conduction",
+    "atrioventricular_block",
+    "1st_degree_atrioventricular_block",
+    "bifascicular_block",
+    "right_bundle_branch_block",
+    "left_bundle_branch_block",
+    "infarction",
+    "electronic_pacemaker",
+];
