@@ -53,6 +53,8 @@ use crate::dicom::read::{ReadOptions, read_bytes};
 use crate::dicom::value::Value;
 use crate::dicom::{DicomFile, Element, Item, Tag, VR};
 
+mod verify;
+
 /// 12-Lead ECG Waveform Storage.
 pub const TWELVE_LEAD_ECG: &str = uids::TWELVE_LEAD_ECG_WAVEFORM_STORAGE;
 /// General ECG Waveform Storage.
@@ -222,7 +224,20 @@ fn group_kind(label: Option<&str>) -> GroupKind {
 
 /// The canonical lead name of a channel definition item.
 fn channel_name(def: &[Element], index: usize) -> String {
-    if let Some((value, scheme, meaning)) = code(def, tags::CHANNEL_SOURCE_SEQUENCE) {
+    channel_name_of(
+        code(def, tags::CHANNEL_SOURCE_SEQUENCE),
+        || first_text(def, tags::CHANNEL_LABEL),
+        index,
+    )
+}
+
+/// The canonical lead name from a channel's source code `(value, scheme, meaning)` and label.
+fn channel_name_of(
+    code: Option<(String, String, String)>,
+    label: impl Fn() -> Option<String>,
+    index: usize,
+) -> String {
+    if let Some((value, scheme, meaning)) = code {
         let by_code = match scheme.to_ascii_uppercase().as_str() {
             "MDC" => leads::by_mdc(&value),
             "SCPECG" => leads::by_scpecg_code(&value),
@@ -239,7 +254,7 @@ fn channel_name(def: &[Element], index: usize) -> String {
         if let Some(l) = leads::by_name(stripped) {
             return l.name.to_owned();
         }
-        if let Some(label) = first_text(def, tags::CHANNEL_LABEL) {
+        if let Some(label) = label() {
             return leads::canonical_name(&label);
         }
         if !meaning.trim().is_empty() {
@@ -249,7 +264,7 @@ fn channel_name(def: &[Element], index: usize) -> String {
             return value;
         }
     }
-    if let Some(label) = first_text(def, tags::CHANNEL_LABEL) {
+    if let Some(label) = label() {
         return leads::canonical_name(&label);
     }
     format!("Channel {}", index + 1)
@@ -511,24 +526,33 @@ fn parse_groups(file: &DicomFile, warnings: &mut Vec<String>) -> Result<Vec<Grou
 
 /// Rhythm and median groups chosen from the groups (see the module notes).
 fn assign(groups: Vec<Group>, warnings: &mut Vec<String>) -> (Option<Group>, Option<Group>) {
+    assign_by(groups, |g| g.label.as_deref(), warnings)
+}
+
+/// [`assign`] for any group type, by its label.
+fn assign_by<G>(
+    groups: Vec<G>,
+    label: impl Fn(&G) -> Option<&str>,
+    warnings: &mut Vec<String>,
+) -> (Option<G>, Option<G>) {
     let mut rhythm = None;
     let mut median = None;
     let mut others = Vec::new();
     for (i, g) in groups.into_iter().enumerate() {
-        match group_kind(g.label.as_deref()) {
+        match group_kind(label(&g)) {
             GroupKind::Rhythm if rhythm.is_none() => rhythm = Some(g),
             GroupKind::Median if median.is_none() => median = Some(g),
             _ => others.push((i, g)),
         }
     }
     for (i, g) in others {
-        if rhythm.is_none() && group_kind(g.label.as_deref()) == GroupKind::Unknown {
+        if rhythm.is_none() && group_kind(label(&g)) == GroupKind::Unknown {
             rhythm = Some(g);
         } else {
             warnings.push(format!(
                 "multiplex group {} ({}) ignored",
                 i + 1,
-                g.label.as_deref().unwrap_or("no label")
+                label(&g).unwrap_or("no label")
             ));
         }
     }
@@ -1023,57 +1047,111 @@ fn round_fast(x: f64) -> f64 {
 }
 
 /// A group's samples as 16-bit raw values: the channel sensitivity (µV per step) as written (a
-/// DS string) and as read back, and the interleaved raw samples (padding where a sample is
-/// missing or not finite).
+/// DS string) and as read back, and the Waveform Data bytes (interleaved little-endian 16-bit
+/// raw samples; padding where a sample is missing or not finite).
 struct Quantized {
     step_text: String,
     #[cfg_attr(not(test), allow(dead_code))]
     step: f64,
-    raw: Vec<i16>,
+    data: Vec<u8>,
+}
+
+/// Which arithmetic [`quantize`] uses. Both give the same bytes (tests prove it); `Reference`
+/// is the plain division-per-sample version the fast one falls back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arith {
+    /// Multiplication by the reciprocal, each result proven exact (else `Reference`).
+    Fast,
+    /// `x / q` per sample.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Reference,
+}
+
+fn to_le_bytes(raw: &[i16]) -> Vec<u8> {
+    let mut data = vec![0u8; raw.len() * 2];
+    for (d, r) in data.chunks_exact_mut(2).zip(raw) {
+        d.copy_from_slice(&r.to_le_bytes());
+    }
+    data
 }
 
 /// Quantises `leads` (each padded to `samples`) for raw values in `min_raw..=32767`. The step is
 /// the file's native resolution when the samples are exact multiples of one (so nothing is lost),
 /// otherwise the finest step that fits the largest value. Only finite samples are considered.
-fn quantize(leads: &[&[f64]], samples: usize, min_raw: f64, padding: i16) -> Quantized {
+fn quantize(
+    leads: &[&[f64]],
+    samples: usize,
+    min_raw: f64,
+    padding: i16,
+    arith: Arith,
+) -> Quantized {
     let nch = leads.len();
-    let mut raw = vec![padding; samples * nch];
     // Four independent accumulators: no loop-carried dependency on one register.
     let (mut max4, mut min4) = ([0.0_f64; 4], [f64::INFINITY; 4]);
     for lead in leads {
         let chunks = lead.chunks_exact(4);
         let tail = chunks.remainder();
-        for c in chunks.chain(std::iter::once(tail)) {
-            for ((x, mx), mn) in c.iter().zip(max4.iter_mut()).zip(min4.iter_mut()) {
-                let a = x.abs();
-                // NaN compares false and infinity is excluded: only finite values count.
-                let a = if a < f64::INFINITY { a } else { 0.0 };
-                *mx = if a > *mx { a } else { *mx };
-                *mn = if a > 0.0 && a < *mn { a } else { *mn };
+        for c in chunks {
+            for i in 0..4 {
+                if let (Some(x), Some(mx), Some(mn)) = (c.get(i), max4.get_mut(i), min4.get_mut(i))
+                {
+                    min_max(*x, mx, mn);
+                }
             }
+        }
+        for (x, (mx, mn)) in tail.iter().zip(max4.iter_mut().zip(min4.iter_mut())) {
+            min_max(*x, mx, mn);
         }
     }
     let max_abs = max4.iter().fold(0.0_f64, |m, x| m.max(*x));
     let min_nz = min4.iter().fold(f64::INFINITY, |m, x| m.min(*x));
+    // The division path's interleaved raw values, made on first use.
+    let mut raw: Vec<i16> = Vec::new();
+    let raw_of = |raw: &mut Vec<i16>| {
+        if raw.is_empty() {
+            *raw = vec![padding; samples * nch];
+        }
+    };
     if max_abs == 0.0 {
+        raw_of(&mut raw);
         fill(&mut raw, leads, 1.0, min_raw);
         return Quantized {
             step_text: "1".to_owned(),
             step: 1.0,
-            raw,
+            data: to_le_bytes(&raw),
         };
     }
+    let mut data: Vec<u8> = Vec::new();
     for k in 1..=16 {
         let s = ds(min_nz / f64::from(k));
         let Ok(q) = s.parse::<f64>() else { continue };
         if q <= 0.0 || max_abs / q > 32768.5 {
             break;
         }
+        if arith == Arith::Fast {
+            if data.is_empty() {
+                // Every slot of a group of full-length leads is written (or the fast path
+                // gives up): padding is only needed past the end of a shorter lead.
+                data = if leads.iter().all(|l| l.len() >= samples) {
+                    vec![0u8; samples * nch * 2]
+                } else {
+                    padded_data(samples * nch, padding)
+                };
+            }
+            if fill_exact_fast(&mut data, leads, q, min_raw) {
+                return Quantized {
+                    step_text: s,
+                    step: q,
+                    data,
+                };
+            }
+        }
+        raw_of(&mut raw);
         if fill_exact(&mut raw, leads, q, min_raw) {
             return Quantized {
                 step_text: s,
                 step: q,
-                raw,
+                data: to_le_bytes(&raw),
             };
         }
     }
@@ -1082,16 +1160,89 @@ fn quantize(leads: &[&[f64]], samples: usize, min_raw: f64, padding: i16) -> Qua
         let s = ds(q);
         match s.parse::<f64>() {
             Ok(p) if p > 0.0 && max_abs / p <= 32767.0 => {
+                raw_of(&mut raw);
                 fill(&mut raw, leads, p, min_raw);
                 return Quantized {
                     step_text: s,
                     step: p,
-                    raw,
+                    data: to_le_bytes(&raw),
                 };
             }
             _ => q *= 1.001,
         }
     }
+}
+
+/// `n` little-endian 16-bit `padding` values.
+fn padded_data(n: usize, padding: i16) -> Vec<u8> {
+    let p = padding.to_le_bytes();
+    let mut data = vec![p[0]; n * 2];
+    if p[0] != p[1] {
+        for d in data.chunks_exact_mut(2) {
+            d.copy_from_slice(&p);
+        }
+    }
+    data
+}
+
+/// One step of the largest |x| and the smallest non-zero |x| over finite samples, branch-free.
+#[inline(always)]
+fn min_max(x: f64, mx: &mut f64, mn: &mut f64) {
+    let a = x.abs();
+    // NaN compares false and infinity is excluded: only finite values count.
+    let a = if a < f64::INFINITY { a } else { 0.0 };
+    *mx = if a > *mx { a } else { *mx };
+    // Zero counts as infinity for the smallest non-zero.
+    let nz = if a > 0.0 { a } else { f64::INFINITY };
+    *mn = if nz < *mn { nz } else { *mn };
+}
+
+/// What [`fill_exact`] does, when it succeeds, without a division per sample: each sample `x`
+/// becomes `r = round(x · (1/q))` and counts only when `r · q == x` exactly (and `r` is in
+/// range). Then `x / q` lies within |r|·2⁻⁵² of `r`, so `fill_exact` would have written the same
+/// `r` and accepted it: the bytes are the same. Any sample that cannot be proven so (not a
+/// multiple, out of range, not finite, a step too small for the proof) makes it return false,
+/// and the caller runs `fill_exact` itself. Writes straight into interleaved little-endian
+/// `data` (slots past a lead's end keep their padding).
+fn fill_exact_fast(data: &mut [u8], leads: &[&[f64]], q: f64, min_raw: f64) -> bool {
+    // Products of subnormal steps lose the relative accuracy the argument above needs.
+    if !(q.is_normal() && q > 1e-290) {
+        return false;
+    }
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 × 2^52, as in `round_fast`
+    let inv = 1.0 / q;
+    let nch = leads.len().max(1);
+    const BLOCK: usize = 1024;
+    let mut column = [0i16; BLOCK];
+    for (c, lead) in leads.iter().enumerate() {
+        let at = 2 * c;
+        for (b, xs) in lead.chunks(BLOCK).enumerate() {
+            // Branch-free, so that it runs on vector registers: `t`'s low bits are the rounded
+            // value in two's complement (|x · inv| < 2^51), `r` the same value as a float.
+            // NaN and infinities fail `r * q == x`; they and anything out of range send the
+            // whole group to `fill_exact`.
+            let mut bad = 0u64;
+            for (out, &x) in column.iter_mut().zip(xs) {
+                let t = x * inv + MAGIC;
+                let r = t - MAGIC;
+                let fits = (r * q == x) & (r >= min_raw) & (r <= 32767.0);
+                bad |= u64::from(!fits);
+                *out = t.to_bits() as i16;
+            }
+            if bad != 0 {
+                return false;
+            }
+            let Some(frames) = data.get_mut(b * BLOCK * 2 * nch..) else {
+                return false;
+            };
+            for (frame, v) in frames.chunks_exact_mut(2 * nch).zip(&column[..xs.len()]) {
+                if let Some(slot) = frame.get_mut(at..at + 2) {
+                    slot.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Writes every finite sample as `round(x / q)`, clamped; true when each one was an exact
@@ -1360,7 +1511,7 @@ fn lead_code(name: &str, mortara: bool) -> (String, &'static str, Option<&'stati
 /// group) or not finite are padding: value 0 in the Mortara variant, else −32768, which is
 /// then reserved (other samples clamped to ±32767); a group without padding uses the whole
 /// 16-bit range and declares no padding value.
-fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool) {
+fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, arith: Arith) {
     let nch = g.leads.len();
     let slices: Vec<&[f64]> = g
         .leads
@@ -1376,7 +1527,9 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool) {
     } else {
         -32768.0
     };
-    let Quantized { step_text, raw, .. } = quantize(&slices, g.samples, min_raw, padding);
+    let Quantized {
+        step_text, data, ..
+    } = quantize(&slices, g.samples, min_raw, padding, arith);
     enc.item();
     enc.text(tags::WAVEFORM_ORIGINALITY, *b"CS", g.originality);
     enc.us(
@@ -1433,14 +1586,8 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool) {
         enc.buf.extend_from_slice(&padding.to_le_bytes());
     }
     // `out_group` keeps this within 2^32 − 2 bytes.
-    enc.header(tags::WAVEFORM_DATA, *b"OW", (raw.len() * 2) as u32);
-    let start = enc.buf.len();
-    enc.buf.resize(start + raw.len() * 2, 0);
-    if let Some(data) = enc.buf.get_mut(start..) {
-        for (d, r) in data.chunks_exact_mut(2).zip(&raw) {
-            d.copy_from_slice(&r.to_le_bytes());
-        }
-    }
+    enc.header(tags::WAVEFORM_DATA, *b"OW", data.len() as u32);
+    enc.buf.extend_from_slice(&data);
     enc.item_end();
 }
 
@@ -1581,6 +1728,16 @@ fn encode_annotations(enc: &mut Enc, ecg: &Ecg, mortara: bool) {
 /// Waveform Storage (unless overridden; a 12-lead override that violates the 12-lead limits is
 /// an error). Explicit VR Little Endian, or Implicit VR Little Endian with `mortara_compat`.
 pub fn write(ecg: &Ecg, options: &WriteOptions) -> Result<Vec<u8>, EcgError> {
+    write_with(ecg, options, Local::now().naive_local(), Arith::Fast)
+}
+
+/// [`write`] at a given time of writing, with a given quantiser arithmetic.
+fn write_with(
+    ecg: &Ecg,
+    options: &WriteOptions,
+    now: NaiveDateTime,
+    arith: Arith,
+) -> Result<Vec<u8>, EcgError> {
     let mortara = options.mortara_compat;
     let rhythm = match &ecg.rhythm {
         Some(w) => out_group(w, "RHYTHM", "ORIGINAL", mortara.then_some(MORTARA_RHYTHM_S))?,
@@ -1623,7 +1780,6 @@ pub fn write(ecg: &Ecg, options: &WriteOptions) -> Result<Vec<u8>, EcgError> {
     let series_uid = uid(&options.series_uid, "series")?;
     let instance_uid = uid(&options.sop_instance_uid, "SOP instance")?;
 
-    let now = Local::now().naive_local();
     let content = ecg.acquired.unwrap_or(now);
     let p = &ecg.patient;
     let patient_id = clean(
@@ -1755,7 +1911,7 @@ pub fn write(ecg: &Ecg, options: &WriteOptions) -> Result<Vec<u8>, EcgError> {
     encode_annotations(&mut enc, ecg, mortara);
     enc.seq(tags::WAVEFORM_SEQUENCE);
     for g in &groups {
-        encode_group(&mut enc, g, &ecg.filters, mortara);
+        encode_group(&mut enc, g, &ecg.filters, mortara, arith);
     }
     enc.seq_end();
 
@@ -1899,6 +2055,55 @@ fn compare(
 /// A Mortara-compatible file may be cut or padded (with zeros) to 10 s / 1.2 s. `Err`
 /// describes the first mismatch.
 pub fn verify_round_trip(ecg: &Ecg, bytes: &[u8]) -> Result<(), EcgError> {
+    verify_written(ecg, bytes).map(|_| ())
+}
+
+/// What [`verify_written`] read back from the file's meta information.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// SOP Class UID.
+    pub sop_class: String,
+    /// SOP Instance UID.
+    pub sop_instance: String,
+    /// Transfer syntax of the data set.
+    pub transfer_syntax: String,
+    /// Where the data set starts.
+    pub dataset_start: usize,
+}
+
+/// [`verify_round_trip`], also giving the identifiers read back from the file. The written
+/// file is first walked in place and its samples compared straight from the bytes (the writer's
+/// own output: Explicit/Implicit VR Little Endian, 16-bit samples); only what that cannot
+/// confirm goes through the generic reader, whose verdict and message then stand.
+pub fn verify_written(ecg: &Ecg, bytes: &[u8]) -> Result<Written, EcgError> {
+    if let Some(ids) = verify::verify(ecg, bytes) {
+        return Ok(Written {
+            sop_class: ids.sop_class,
+            sop_instance: ids.sop_instance,
+            transfer_syntax: ids.transfer_syntax,
+            dataset_start: ids.dataset_start,
+        });
+    }
+    verify_round_trip_generic(ecg, bytes)?;
+    let file = read_bytes(bytes, &ReadOptions::default())
+        .map_err(|e| bad(format!("round trip: re-reading the written file: {e}")))?;
+    let text = |els: &[Element], tag: CoreTag| first_text(els, Tag(tag.0, tag.1));
+    Ok(Written {
+        sop_class: text(&file.meta, tags::MEDIA_STORAGE_SOP_CLASS_UID)
+            .or_else(|| text(&file.elements, tags::SOP_CLASS_UID))
+            .unwrap_or_default(),
+        sop_instance: text(&file.meta, tags::MEDIA_STORAGE_SOP_INSTANCE_UID)
+            .or_else(|| text(&file.elements, tags::SOP_INSTANCE_UID))
+            .unwrap_or_default(),
+        transfer_syntax: text(&file.meta, tags::TRANSFER_SYNTAX_UID).unwrap_or_default(),
+        dataset_start: crate::dicom::read::dataset_offset(bytes)
+            .ok_or_else(|| bad("round trip: the written file has no file meta"))?,
+    })
+}
+
+/// The round-trip check through the generic reader (the whole file parsed into elements,
+/// samples converted to µV per channel).
+fn verify_round_trip_generic(ecg: &Ecg, bytes: &[u8]) -> Result<(), EcgError> {
     let file = read_bytes(bytes, &ReadOptions::default())
         .map_err(|e| bad(format!("round trip: re-reading the written file: {e}")))?;
     let mut warnings = Vec::new();
@@ -1953,7 +2158,7 @@ mod tests {
 
     fn choose_step(leads: &[&[f64]], min_raw: f64) -> (String, f64) {
         let n = leads.iter().map(|l| l.len()).max().unwrap_or(0);
-        let q = quantize(leads, n, min_raw, 0);
+        let q = quantize(leads, n, min_raw, 0, Arith::Fast);
         (q.step_text, q.step)
     }
 
@@ -1978,6 +2183,266 @@ mod tests {
             .collect();
         let (_, q) = choose_step(&[b.as_slice()], -32767.0);
         assert!(40000.0 / q <= 32767.0 && q < 1.3, "{q}");
+    }
+
+    /// Every sample ECG of the shared samples (all formats), read as `store-ecg` reads them.
+    fn sample_ecgs() -> Vec<(String, Ecg)> {
+        let dir = std::env::var_os("DICOMKIT_SAMPLES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+            });
+        let names = [
+            "scp-ecg/Example.scp",
+            "hl7-aecg/Example.xml",
+            "dicom-ecg/Example.dcm",
+            "dicom-ecg/synthetic_muse.dcm",
+            "dicom-ecg/waveform_ecg.dcm",
+            "other-ecg/cpsc2018/A0001.hea",
+            "other-ecg/cpsc2018/A0002.hea",
+        ];
+        names
+            .iter()
+            .map(|n| {
+                let path = dir.join(n);
+                let ecg = crate::ecg::prepare::read_path(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                ((*n).to_owned(), ecg)
+            })
+            .collect()
+    }
+
+    /// Synthetic groups that exercise every branch of the quantiser: exact multiples of
+    /// awkward steps, values at and beyond the 16-bit range, NaN and infinities, −0.0, unequal
+    /// leads, tiny and huge magnitudes, ties at .5 steps, random floats.
+    fn awkward_groups() -> Vec<Vec<Vec<f64>>> {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut groups = Vec::new();
+        for step in [
+            1.0,
+            2.5,
+            4.88,
+            0.1,
+            1.25,
+            3.0,
+            0.3,
+            1e-3,
+            7.0 / 3.0,
+            1e-300,
+            5e-320,
+        ] {
+            let lead: Vec<f64> = (0..3000)
+                .map(|_| ((rnd() % 65536) as i64 - 32768) as f64 * step)
+                .collect();
+            let short: Vec<f64> = lead.iter().take(1700).map(|v| -v).collect();
+            groups.push(vec![lead.clone(), short]);
+            let mut odd = lead.clone();
+            odd[2500] += step / 3.0;
+            groups.push(vec![lead.clone(), odd]);
+            let mut edge = lead;
+            edge[7] = 32767.0 * step;
+            edge[8] = -32768.0 * step;
+            edge[9] = -0.0;
+            edge[10] = f64::NAN;
+            edge[11] = f64::INFINITY;
+            edge[12] = f64::NEG_INFINITY;
+            groups.push(vec![edge]);
+        }
+        groups.push(vec![(0..2000).map(|i| f64::from(i) * 0.5).collect()]);
+        groups.push(vec![
+            (0..2000).map(|i| f64::from(i) * 16.5 - 7000.0).collect(),
+        ]);
+        groups.push(vec![(0..500).map(|_| (rnd() as f64) / 1e15).collect()]);
+        groups.push(vec![
+            (0..500).map(|_| (rnd() as f64) / 1e10 - 9e8).collect(),
+        ]);
+        groups.push(vec![vec![0.0; 100], vec![]]);
+        groups.push(vec![vec![f64::NAN; 10], vec![1e308, -1e308]]);
+        groups.push(vec![vec![1e-310, 2e-310, 3e-310]]);
+        groups
+    }
+
+    /// The fast quantiser writes the same step and bytes as the division-per-sample one on
+    /// every group of every sample ECG and on awkward synthetic groups, for both ranges.
+    #[test]
+    fn fast_quantiser_equals_reference() {
+        let mut groups: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
+        for (name, ecg) in sample_ecgs() {
+            for w in ecg.rhythm.iter().chain(&ecg.median) {
+                let leads = w.leads.iter().map(|l| l.samples_uv.clone()).collect();
+                groups.push((name.clone(), leads));
+            }
+        }
+        for (i, g) in awkward_groups().into_iter().enumerate() {
+            groups.push((format!("synthetic {i}"), g));
+        }
+        let mut fast_taken = 0;
+        for (name, g) in &groups {
+            let leads: Vec<&[f64]> = g.iter().map(Vec::as_slice).collect();
+            let n = leads.iter().map(|l| l.len()).max().unwrap_or(0);
+            for (min_raw, padding) in [(-32768.0, 0i16), (-32767.0, PADDING)] {
+                let fast = quantize(&leads, n, min_raw, padding, Arith::Fast);
+                let reference = quantize(&leads, n, min_raw, padding, Arith::Reference);
+                assert_eq!(fast.step_text, reference.step_text, "{name}");
+                assert!(fast.data == reference.data, "{name}: bytes differ");
+                let mut data = padded_data(n * leads.len(), padding);
+                if fill_exact_fast(&mut data, &leads, fast.step, min_raw) {
+                    fast_taken += 1;
+                    assert!(data == fast.data, "{name}");
+                }
+            }
+        }
+        // The quantised sources (SCP-ECG, DICOM-ECG) take the multiplication path.
+        assert!(fast_taken >= 12, "fast path taken {fast_taken} times");
+    }
+
+    /// Whole files: the writer with the fast quantiser makes byte-identical files to the one
+    /// with the reference quantiser, for every sample ECG, in both variants.
+    #[test]
+    fn fast_writer_is_byte_identical() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("date");
+        for (name, ecg) in sample_ecgs() {
+            for mortara in [false, true] {
+                let options = WriteOptions {
+                    sop_class: None,
+                    mortara_compat: mortara,
+                    study_uid: "1.2.3".into(),
+                    series_uid: "1.2.3.4".into(),
+                    sop_instance_uid: "1.2.3.4.5".into(),
+                    patient_id_override: None,
+                };
+                let fast = write_with(&ecg, &options, now, Arith::Fast);
+                let reference = write_with(&ecg, &options, now, Arith::Reference);
+                match (fast, reference) {
+                    (Ok(a), Ok(b)) => assert!(a == b, "{name} mortara={mortara}: bytes differ"),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+                    (a, b) => panic!("{name}: {:?} vs {:?}", a.err(), b.err()),
+                }
+            }
+        }
+    }
+
+    /// The fast round-trip check accepts every sample ECG's written file (both variants), and
+    /// on thousands of corrupted files and changed ECGs `verify_round_trip` (fast path, generic
+    /// fallback) gives exactly the generic check's verdict and message: the fast path never
+    /// accepts what the generic check rejects, and nothing panics.
+    #[test]
+    fn fast_round_trip_check_agrees_with_generic() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let same_verdict = |ecg: &Ecg, bytes: &[u8], what: &str| {
+            let fast = verify_round_trip(ecg, bytes).map_err(|e| e.to_string());
+            let generic = verify_round_trip_generic(ecg, bytes).map_err(|e| e.to_string());
+            assert_eq!(fast, generic, "{what}");
+            fast.is_ok()
+        };
+        let (mut rejected, mut accepted) = (0, 0);
+        for (name, ecg) in sample_ecgs() {
+            for mortara in [false, true] {
+                let options = WriteOptions {
+                    mortara_compat: mortara,
+                    ..WriteOptions::default()
+                };
+                let bytes = write(&ecg, &options).expect("write");
+                // The fast path takes the standard (Explicit VR) files.
+                let fast = verify::verify(&ecg, &bytes);
+                assert_eq!(fast.is_some(), !mortara, "{name} mortara={mortara}");
+                let generic = read_bytes(&bytes, &ReadOptions::default()).expect("read");
+                let meta = |t: CoreTag| first_text(&generic.meta, Tag(t.0, t.1));
+                let ids = verify_written(&ecg, &bytes).expect("verified");
+                assert_eq!(Some(ids.sop_class), meta(tags::MEDIA_STORAGE_SOP_CLASS_UID));
+                assert_eq!(
+                    Some(ids.sop_instance),
+                    meta(tags::MEDIA_STORAGE_SOP_INSTANCE_UID)
+                );
+                assert_eq!(Some(ids.transfer_syntax), meta(tags::TRANSFER_SYNTAX_UID));
+                assert_eq!(
+                    Some(ids.dataset_start),
+                    crate::dicom::read::dataset_offset(&bytes)
+                );
+                assert!(same_verdict(&ecg, &bytes, &name));
+                // Corrupted files: single bytes changed anywhere, more often in the data set
+                // structure before the samples; truncations.
+                let n = if name.ends_with("Example.scp") {
+                    1500
+                } else {
+                    150
+                };
+                for i in 0..n {
+                    let mut m = bytes.clone();
+                    let limit = if i % 2 == 0 {
+                        m.len()
+                    } else {
+                        m.len().min(6000)
+                    };
+                    let at = (rnd() as usize) % limit;
+                    let flip = (rnd() % 255 + 1) as u8;
+                    if let Some(b) = m.get_mut(at) {
+                        *b ^= flip;
+                    }
+                    let what = format!("{name} mortara={mortara}: byte {at} ^ {flip:#x}");
+                    if same_verdict(&ecg, &m, &what) {
+                        accepted += 1;
+                    } else {
+                        rejected += 1;
+                    }
+                }
+                for cut in [0, 100, 132, 300, bytes.len() / 2, bytes.len() - 1] {
+                    assert!(!same_verdict(
+                        &ecg,
+                        &bytes[..cut],
+                        &format!("{name} cut {cut}")
+                    ));
+                }
+                // Changed ECGs against the same file.
+                let mut other = ecg.clone();
+                if let Some(l) = other.rhythm.as_mut().and_then(|w| w.leads.get_mut(1))
+                    && let Some(v) = l.samples_uv.get_mut(17)
+                {
+                    *v += 50.0;
+                }
+                assert!(!same_verdict(
+                    &other,
+                    &bytes,
+                    &format!("{name}: sample changed")
+                ));
+                let mut other = ecg.clone();
+                if let Some(l) = other.rhythm.as_mut().and_then(|w| w.leads.get_mut(0)) {
+                    l.name = "V6".into();
+                }
+                assert!(!same_verdict(
+                    &other,
+                    &bytes,
+                    &format!("{name}: lead renamed")
+                ));
+                let mut other = ecg.clone();
+                other.median = None;
+                let _ = same_verdict(&other, &bytes, &format!("{name}: median dropped"));
+                let mut other = ecg.clone();
+                if let Some(w) = other.rhythm.as_mut() {
+                    w.sampling_rate_hz *= 2.0;
+                }
+                assert!(!same_verdict(&other, &bytes, &format!("{name}: rate")));
+            }
+        }
+        // Both kinds of outcome were exercised.
+        assert!(
+            rejected > 100 && accepted > 100,
+            "{rejected} rejected, {accepted} accepted"
+        );
     }
 
     #[test]

@@ -124,33 +124,16 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
         patient_id_override: options.patient_id.clone(),
     };
     let part10 = super::dicom::write(&ecg, &write_options)?;
-    super::dicom::verify_round_trip(&ecg, &part10)?;
-    let start = dataset_offset(&part10)
-        .ok_or_else(|| EcgError::malformed(Format::DicomEcg, "the writer produced no file meta"))?;
-    let file = read_bytes(
-        &part10,
-        &ReadOptions {
-            until: Some(Tag(0x0008, 0x0018)),
-        },
-    )
-    .map_err(|e| {
-        EcgError::malformed(
-            Format::DicomEcg,
-            format!("re-reading the written file: {e}"),
-        )
-    })?;
-    let text = |tag: Tag| {
-        file.find(tag)
-            .map(|e| e.value.to_text())
-            .unwrap_or_default()
-    };
+    // The round trip: the written file read back and compared sample by sample; its
+    // identifiers are taken from what was read.
+    let written = super::dicom::verify_written(&ecg, &part10)?;
     Ok(Prepared {
         format,
-        sop_class: text(Tag(0x0002, 0x0002)),
-        sop_instance: text(Tag(0x0002, 0x0003)),
-        transfer_syntax: text(TRANSFER_SYNTAX_UID),
+        sop_class: written.sop_class,
+        sop_instance: written.sop_instance,
+        transfer_syntax: written.transfer_syntax,
         part10,
-        dataset_start: start,
+        dataset_start: written.dataset_start,
         warnings: ecg.warnings,
     })
 }
