@@ -291,12 +291,24 @@ fn run_files(
     let (mut ok, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
     let mut network: Option<NetError> = None;
     // Conversion and sending overlap: while one batch is sent (in input order, over one
-    // association), the next is converted on all cores.
-    type Batch = Vec<(PathBuf, bool, std::result::Result<Prepared, EcgError>)>;
+    // association), the next is converted on all cores, each file's copy (--out) written by
+    // the thread that converted it.
+    type Converted = (
+        std::result::Result<Prepared, EcgError>,
+        std::result::Result<(), String>,
+    );
+    type Batch = Vec<(PathBuf, bool, Converted)>;
     let convert = |batch: &[(PathBuf, bool)]| -> Batch {
         batch
             .par_iter()
-            .map(|(path, explicit)| (path.clone(), *explicit, prepare(path, options)))
+            .map(|(path, explicit)| {
+                let prepared = prepare(path, options);
+                let copy = match &prepared {
+                    Ok(p) => keep_copy(args, p),
+                    Err(_) => Ok(()),
+                };
+                (path.clone(), *explicit, (prepared, copy))
+            })
             .collect()
     };
     let batches: Vec<&[(PathBuf, bool)]> = inputs.chunks(PIPELINE_BATCH).collect();
@@ -311,7 +323,7 @@ fn run_files(
                 pending = Some(scope.spawn(move || convert(b)));
                 next += 1;
             }
-            for (path, explicit, result) in prepared {
+            for (path, explicit, (result, copy)) in prepared {
                 bar.inc(1);
                 let p = match result {
                     Ok(p) => p,
@@ -338,7 +350,7 @@ fn run_files(
                     bar.suspend(|| ctx.warn(&format!("{}: {w}", path.display())));
                 }
                 let ids = Some((p.sop_class.clone(), p.sop_instance.clone()));
-                if let Err(e) = keep_copy(args, &p) {
+                if let Err(e) = copy {
                     failed += 1;
                     ctx.item_error(&path.display().to_string(), &e);
                     out.row(

@@ -1232,11 +1232,14 @@ fn fill_exact_fast(data: &mut [u8], leads: &[&[f64]], q: f64, min_raw: f64) -> b
             if bad != 0 {
                 return false;
             }
-            let Some(frames) = data.get_mut(b * BLOCK * 2 * nch..) else {
+            let stride = 2 * nch;
+            let base = b * BLOCK * stride;
+            let Some(frames) = data.get_mut(base..base + xs.len() * stride) else {
                 return false;
             };
-            for (frame, v) in frames.chunks_exact_mut(2 * nch).zip(&column[..xs.len()]) {
-                if let Some(slot) = frame.get_mut(at..at + 2) {
+            for (i, v) in column.iter().take(xs.len()).enumerate() {
+                let o = i * stride + at;
+                if let Some(slot) = frames.get_mut(o..o + 2) {
                     slot.copy_from_slice(&v.to_le_bytes());
                 }
             }
@@ -1518,9 +1521,13 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, a
         .iter()
         .map(|(_, s)| s.get(..g.samples).unwrap_or(s))
         .collect();
-    let needs_padding = slices
-        .iter()
-        .any(|s| s.len() < g.samples || s.iter().any(|x| !x.is_finite()));
+    // Branch-free over the samples.
+    let needs_padding = slices.iter().any(|s| {
+        s.len() < g.samples
+            || s.iter().fold(false, |bad, x| {
+                bad | (x.abs() >= f64::INFINITY) | x.is_nan()
+            })
+    });
     let padding = if mortara { 0i16 } else { PADDING };
     let min_raw = if needs_padding && !mortara {
         -32767.0

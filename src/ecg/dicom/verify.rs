@@ -382,12 +382,17 @@ fn same(original: Option<&Waveform>, written: Option<&Group<'_>>, fixed_s: f64) 
         let padding = w.padding.map_or(i32::MAX, i32::from);
         let at = 2 * c;
         // The channel's raw values, out of the interleaved frames.
+        let stride = 2 * nch;
+        let Some(data) = w.data.get(..w.samples * stride) else {
+            return false;
+        };
         column.clear();
-        for f in w.data.chunks_exact(2 * nch) {
-            let (Some(lo), Some(hi)) = (f.get(at), f.get(at + 1)) else {
-                return false;
-            };
-            column.push(i16::from_le_bytes([*lo, *hi]));
+        column.resize(w.samples, 0);
+        for (i, v) in column.iter_mut().enumerate() {
+            let o = i * stride + at;
+            if let Some([lo, hi]) = data.get(o..o + 2) {
+                *v = i16::from_le_bytes([*lo, *hi]);
+            }
         }
         let value = |raw: i16| {
             // The generic reader's order of operations, so that values agree to the bit.
