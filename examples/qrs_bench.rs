@@ -1,14 +1,15 @@
 //! QRS detection and signal measurement speed on ECGs already in memory.
 //!
 //! ```text
-//! cargo run --release --example qrs_bench -- [--records N] [--seconds S] FILE...
+//! cargo run --release --example qrs_bench -- [--records N] [--seconds S] [--dump] FILE...
 //! ```
 //!
 //! Reads each FILE (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB .hea), cuts its rhythm to the first S
 //! seconds (default 10), repeats the files up to N records (default 2,000), then times on all
 //! cores (rayon): `ecg::qrs::detect` on all leads, and `ecg::measure::measure_leads` (detection,
 //! median beat, intervals: what `interpret` does per ECG). Prints one line per stage with
-//! records/s, and the beats found per file as a check. `bench/qrs.sh` runs it on the samples.
+//! records/s, and the beats found per file as a check. `--dump` prints every file's measurements
+//! at full precision instead of timing (to check that a change keeps the results). `bench/qrs.sh` runs it on the samples.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -29,6 +30,7 @@ fn main() -> Result<(), String> {
     let mut records = 2000usize;
     let mut seconds = 10.0f64;
     let mut files = Vec::new();
+    let mut dump = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -44,11 +46,12 @@ fn main() -> Result<(), String> {
                     .and_then(|v| v.parse().ok())
                     .ok_or("--seconds S")?
             }
+            "--dump" => dump = true,
             _ => files.push(PathBuf::from(a)),
         }
     }
     if files.is_empty() {
-        return Err("usage: qrs_bench [--records N] [--seconds S] FILE...".into());
+        return Err("usage: qrs_bench [--records N] [--seconds S] [--dump] FILE...".into());
     }
     let mut base = Vec::new();
     for f in &files {
@@ -87,6 +90,14 @@ fn main() -> Result<(), String> {
             r.leads.len(),
             r.rate
         );
+    }
+    if dump {
+        // Every measured value at full precision, to check that a change keeps the results.
+        for r in &base {
+            let leads: Vec<&[f64]> = r.leads.iter().map(Vec::as_slice).collect();
+            println!("{}: {:?}", r.name, measure_leads(&leads, r.rate));
+        }
+        return Ok(());
     }
     let work: Vec<&Record> = base.iter().cycle().take(records).collect();
     let threads = rayon::current_num_threads();

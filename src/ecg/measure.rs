@@ -156,9 +156,7 @@ pub fn measure_leads(
     };
     // Baseline wander out (zero phase).
     let hp = Biquad::highpass(0.5, fd);
-    for s in &mut sig {
-        hp.filtfilt(s);
-    }
+    Biquad::filtfilt_chain(&[hp], &mut sig);
     let beats_d: Vec<usize> = beats.iter().map(|&b| b / kd).collect();
     let rr_d = rr_med / 1000.0 * fd;
     let Some(mb) = median_beat(&sig, &beats_d, rr_d, fd) else {
@@ -292,7 +290,84 @@ fn correlation(sig: &[Vec<f64>], template: &[Vec<f64>], start: usize, qa: usize,
 }
 
 /// Per lead and sample, the median across the windows starting at `starts`.
+///
+/// Up to [`NETWORK_MAX`] windows, each lead's windows are sorted sample by sample with a
+/// sorting network applied to whole windows at once (every compare-exchange is a branch-free
+/// min/max over the window, which vectorises), and the middle row(s) taken: the same values as
+/// sorting each sample's column. More windows, or windows running past the signal, take the
+/// per-sample path.
 fn median_of(sig: &[Vec<f64>], starts: &[usize], width: usize) -> Option<Vec<Vec<f64>>> {
+    let k = starts.len();
+    let inside = starts.iter().all(|&s| {
+        s.checked_add(width)
+            .is_some_and(|e| sig.iter().all(|l| e <= l.len()))
+    });
+    if !(1..=NETWORK_MAX).contains(&k) || !inside || width == 0 {
+        return median_of_columns(sig, starts, width);
+    }
+    let network = sorting_network(k);
+    let mut out = Vec::with_capacity(sig.len());
+    let mut rows = vec![0.0; k * width];
+    for lead in sig {
+        for (row, &s) in rows.chunks_exact_mut(width).zip(starts) {
+            row.copy_from_slice(lead.get(s..s + width)?);
+        }
+        if rows.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        for &(i, j) in &network {
+            let (a, b) = rows.split_at_mut(j * width);
+            let (Some(ri), Some(rj)) = (a.get_mut(i * width..(i + 1) * width), b.get_mut(..width))
+            else {
+                return None;
+            };
+            for (x, y) in ri.iter_mut().zip(rj.iter_mut()) {
+                let (lo, hi) = if *y < *x { (*y, *x) } else { (*x, *y) };
+                *x = lo;
+                *y = hi;
+            }
+        }
+        let hi = rows.get(k / 2 * width..(k / 2 + 1) * width)?;
+        let med = if k % 2 == 1 {
+            hi.to_vec()
+        } else {
+            let lo = rows.get((k / 2 - 1) * width..k / 2 * width)?;
+            hi.iter().zip(lo).map(|(h, l)| (h + l) / 2.0).collect()
+        };
+        out.push(med);
+    }
+    Some(out)
+}
+
+/// Most windows [`median_of`] sorts with a network.
+const NETWORK_MAX: usize = 64;
+
+/// Batcher's odd–even merge sort for `n` elements: compare-exchange pairs `(i, j)`, `i < j`,
+/// in order (after them, element `i` ≤ element `j` for every `i < j`).
+fn sorting_network(n: usize) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let mut p = 1;
+    while p < n {
+        let mut k = p;
+        while k >= 1 {
+            let mut j = k % p;
+            while j + k < n {
+                for i in 0..k.min(n - j - k) {
+                    if (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        pairs.push((i + j, i + j + k));
+                    }
+                }
+                j += 2 * k;
+            }
+            k /= 2;
+        }
+        p *= 2;
+    }
+    pairs
+}
+
+/// [`median_of`] one sample at a time.
+fn median_of_columns(sig: &[Vec<f64>], starts: &[usize], width: usize) -> Option<Vec<Vec<f64>>> {
     let mut out = Vec::with_capacity(sig.len());
     let mut buf = Vec::with_capacity(starts.len());
     for lead in sig {
@@ -506,4 +581,55 @@ fn p_onset(mag: &[f64], a: usize, b: usize, h: usize, fs: f64) -> Option<usize> 
     let y = *mag.get(ts)?;
     let po = ts as f64 - (y - floor) / sl;
     (po.is_finite() && po >= a as f64).then(|| po.round() as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_network_sorts_every_zero_one_input() {
+        // The 0–1 principle: a network that sorts every 0/1 input sorts every input.
+        for n in 1..=16usize {
+            let net = sorting_network(n);
+            for bits in 0u32..(1 << n) {
+                let mut v: Vec<u32> = (0..n).map(|i| (bits >> i) & 1).collect();
+                for &(i, j) in &net {
+                    assert!(i < j && j < n);
+                    if v[j] < v[i] {
+                        v.swap(i, j);
+                    }
+                }
+                assert!(v.windows(2).all(|w| w[0] <= w[1]), "n {n} bits {bits:b}");
+            }
+        }
+    }
+
+    #[test]
+    fn network_median_equals_column_median() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64 * 400.0 - 200.0
+        };
+        let sig: Vec<Vec<f64>> = (0..3).map(|_| (0..400).map(|_| next()).collect()).collect();
+        for k in 1..=70usize {
+            let starts: Vec<usize> = (0..k).map(|i| (i * 37) % 300).collect();
+            let got = median_of(&sig, &starts, 90).expect("finite");
+            let want = median_of_columns(&sig, &starts, 90).expect("finite");
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                for (a, b) in g.iter().zip(w) {
+                    assert_eq!(a, b, "k {k}");
+                }
+            }
+        }
+        // A window running past the signal takes the per-sample path.
+        assert!(median_of(&sig, &[0, 390], 20).is_some());
+        let mut bad = sig.clone();
+        bad[1][5] = f64::NAN;
+        assert!(median_of(&bad, &[0, 1, 2], 20).is_none());
+    }
 }

@@ -40,6 +40,8 @@ const REFRACTORY_S: f64 = 0.200;
 const T_WAVE_S: f64 = 0.360;
 const SEGMENT_S: f64 = 2.0;
 const CLIP: f64 = 4.0;
+/// Signals filtered side by side by [`Biquad::filtfilt_chain`].
+const LANES: usize = 4;
 
 /// Detected beats of one record.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -120,24 +122,33 @@ pub(crate) fn decimate_clean(x: &[f64], n: usize, k: usize, out: &mut Vec<f64>) 
     let x = x.get(..n)?;
     let k = k.max(1);
     let first = x.iter().copied().find(|v| v.is_finite())?;
-    let mut last = first;
     let mut bad = 0usize;
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for chunk in x.chunks_exact(k) {
-        let mut s = 0.0;
-        for &v in chunk {
-            if v.is_finite() {
-                last = v;
-            } else {
-                bad += 1;
+    if x.iter().fold(true, |a, v| a & v.is_finite()) {
+        // The common case, every sample finite: plain averages.
+        for chunk in x.chunks_exact(k) {
+            let mut s = 0.0;
+            for &v in chunk {
+                s += v;
             }
-            s += last;
+            out.push(s / k as f64);
         }
-        let v = s / k as f64;
-        lo = lo.min(v);
-        hi = hi.max(v);
-        out.push(v);
+    } else {
+        let mut last = first;
+        for chunk in x.chunks_exact(k) {
+            let mut s = 0.0;
+            for &v in chunk {
+                if v.is_finite() {
+                    last = v;
+                } else {
+                    bad += 1;
+                }
+                s += last;
+            }
+            out.push(s / k as f64);
+        }
     }
+    let lo = out.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if out.is_empty() || bad * 2 > n || !(hi - lo >= FLAT_UV) || !(hi - lo).is_finite() {
         out.clear();
         return None;
@@ -187,12 +198,93 @@ impl Biquad {
     }
 
     /// Filter in place, forward then backward (zero phase), starting each pass from the first
-    /// sample's steady state so that no step transient appears.
+    /// sample's steady state so that no step transient appears. The reference for
+    /// [`Biquad::filtfilt_chain`], which the code uses.
+    #[cfg(test)]
     pub(crate) fn filtfilt(&self, x: &mut [f64]) {
         self.pass(x.iter_mut());
         self.pass(x.iter_mut().rev());
     }
 
+    /// [`Biquad::filtfilt`] with every filter of `chain` in turn, on every signal of `xs`,
+    /// [`LANES`] signals at a time: the recursions of different signals are independent, so
+    /// running them side by side hides the latency of each one's serial chain. Each signal gets
+    /// exactly the values (bit for bit) that `filtfilt` with each filter in turn would give it.
+    /// Signals of unequal length are filtered in groups of equal length.
+    pub(crate) fn filtfilt_chain(chain: &[Biquad], xs: &mut [Vec<f64>]) {
+        let mut lanes: Vec<[f64; LANES]> = Vec::new();
+        let mut done = vec![false; xs.len()];
+        for first in 0..xs.len() {
+            if done.get(first).copied().unwrap_or(true) {
+                continue;
+            }
+            let len = xs.get(first).map_or(0, Vec::len);
+            // Up to LANES not yet filtered signals of this length.
+            let mut group: Vec<usize> = Vec::with_capacity(LANES);
+            for (i, x) in xs.iter().enumerate().skip(first) {
+                if group.len() < LANES && x.len() == len && !done.get(i).copied().unwrap_or(true) {
+                    group.push(i);
+                }
+            }
+            for &i in &group {
+                if let Some(d) = done.get_mut(i) {
+                    *d = true;
+                }
+            }
+            if len == 0 {
+                continue;
+            }
+            lanes.clear();
+            lanes.resize(len, [0.0; LANES]);
+            for (l, &i) in group.iter().enumerate() {
+                if let Some(x) = xs.get(i) {
+                    for (v, &s) in lanes.iter_mut().zip(x) {
+                        v[l] = s;
+                    }
+                }
+            }
+            for f in chain {
+                f.pass_lanes(lanes.iter_mut());
+                f.pass_lanes(lanes.iter_mut().rev());
+            }
+            for (l, &i) in group.iter().enumerate() {
+                if let Some(x) = xs.get_mut(i) {
+                    for (s, v) in x.iter_mut().zip(&lanes) {
+                        *s = v[l];
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Biquad::pass`] on [`LANES`] independent signals at once (same arithmetic per lane).
+    fn pass_lanes<'a>(&self, mut it: impl Iterator<Item = &'a mut [f64; LANES]>) {
+        let Some(first) = it.next() else { return };
+        let dc = (self.b0 + self.b1 + self.b2) / (1.0 + self.a1 + self.a2);
+        let x0 = *first;
+        let mut s1 = [0.0; LANES];
+        let mut s2 = [0.0; LANES];
+        for l in 0..LANES {
+            let y0 = if dc.is_finite() { dc * x0[l] } else { 0.0 };
+            s2[l] = self.b2 * x0[l] - self.a2 * y0;
+            s1[l] = self.b1 * x0[l] - self.a1 * y0 + s2[l];
+            let y = self.b0 * x0[l] + s1[l];
+            s1[l] = self.b1 * x0[l] - self.a1 * y + s2[l];
+            s2[l] = self.b2 * x0[l] - self.a2 * y;
+            first[l] = y;
+        }
+        for v in it {
+            for l in 0..LANES {
+                let x = v[l];
+                let y = self.b0 * x + s1[l];
+                s1[l] = self.b1 * x - self.a1 * y + s2[l];
+                s2[l] = self.b2 * x - self.a2 * y;
+                v[l] = y;
+            }
+        }
+    }
+
+    #[cfg(test)]
     fn pass<'a>(&self, mut it: impl Iterator<Item = &'a mut f64>) {
         let Some(first) = it.next() else { return };
         // Steady state for a constant input equal to the first sample.
@@ -221,17 +313,19 @@ fn fused_energy(leads: &[&[f64]], n: usize, k: usize, fw: f64) -> Option<Vec<f64
     let hp = Biquad::highpass(5.0, fw);
     let lp = Biquad::lowpass(15.0, fw);
     let seg = ((SEGMENT_S * fw) as usize).max(1);
+    let mut sig: Vec<Vec<f64>> = Vec::with_capacity(leads.len());
+    for lead in leads {
+        let mut buf = Vec::with_capacity(m);
+        if decimate_clean(lead, n, k, &mut buf).is_some() {
+            sig.push(buf);
+        }
+    }
+    Biquad::filtfilt_chain(&[hp, lp], &mut sig);
     let mut fused = vec![0.0; m];
-    let mut buf = Vec::with_capacity(m);
     let mut e = vec![0.0; m];
     let mut used = 0usize;
-    for lead in leads {
-        if decimate_clean(lead, n, k, &mut buf).is_none() {
-            continue;
-        }
-        hp.filtfilt(&mut buf);
-        lp.filtfilt(&mut buf);
-        squared_derivative(&buf, &mut e);
+    for buf in &sig {
+        squared_derivative(buf, &mut e);
         let s = robust_level(&e, seg);
         if !(s > 0.0 && s.is_finite()) {
             continue;
@@ -284,13 +378,14 @@ pub(crate) fn median(v: &mut [f64]) -> Option<f64> {
     if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
         return None;
     }
-    v.sort_unstable_by(f64::total_cmp);
     let n = v.len();
-    let hi = *v.get(n / 2)?;
+    // Selection, not a full sort: the values are those a sort would put in the middle.
+    let (lower, &mut hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
     if n % 2 == 1 {
         Some(hi)
     } else {
-        Some((hi + *v.get(n / 2 - 1)?) / 2.0)
+        let lo = lower.iter().copied().max_by(f64::total_cmp)?;
+        Some((hi + lo) / 2.0)
     }
 }
 
@@ -447,6 +542,73 @@ mod tests {
             t0 += rr;
         }
         (x, truth)
+    }
+
+    /// A small deterministic generator (xorshift) for test signals.
+    fn noise(seed: u64, n: usize) -> Vec<f64> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 11) as f64 / (1u64 << 53) as f64 * 2000.0 - 1000.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn filtfilt_chain_equals_filtfilt_bit_for_bit() {
+        let chain = [Biquad::highpass(5.0, 250.0), Biquad::lowpass(15.0, 250.0)];
+        // Groups of 1..=9 signals (partial lane groups), equal and unequal lengths, empty ones.
+        for count in 1..=9usize {
+            let lens: Vec<usize> = (0..count)
+                .map(|i| {
+                    if count % 3 == 0 {
+                        500 + 37 * (i % 2)
+                    } else {
+                        500
+                    }
+                })
+                .chain([0, 1, 2])
+                .collect();
+            let xs: Vec<Vec<f64>> = lens
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| noise(i as u64 + 7 * count as u64, n))
+                .collect();
+            let mut want = xs.clone();
+            for x in &mut want {
+                for f in &chain {
+                    f.filtfilt(x);
+                }
+            }
+            let mut got = xs.clone();
+            Biquad::filtfilt_chain(&chain, &mut got);
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g.len(), w.len());
+                for (a, b) in g.iter().zip(w) {
+                    assert_eq!(a.to_bits(), b.to_bits(), "count {count}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn median_matches_sorting() {
+        for n in 1..60usize {
+            let v = noise(n as u64, n);
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let want = if n % 2 == 1 {
+                sorted[n / 2]
+            } else {
+                (sorted[n / 2] + sorted[n / 2 - 1]) / 2.0
+            };
+            assert_eq!(median(&mut v.clone()), Some(want), "n {n}");
+        }
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [1.0, f64::NAN, 2.0]), None);
     }
 
     #[test]
