@@ -114,6 +114,7 @@ fn waveform_ecg_matches_the_cart() {
     within("HR", m.hr_bpm, 60_000.0 / 982.0, 2.0);
     within("QRS", m.qrs_ms, 75.0, 12.0);
     within("QT", m.qt_ms, 368.0, 20.0);
+    within("PR", m.pr_ms, 161.0, 20.0);
 }
 
 #[test]
@@ -127,6 +128,7 @@ fn example_ecg_matches_the_cart_in_all_three_formats() {
         let m = measure_file(rel);
         within("QRS", m.qrs_ms, 120.0, 12.0);
         within("QT", m.qt_ms, 420.0, 20.0);
+        within("PR", m.pr_ms, 148.0, 20.0);
     }
 }
 
@@ -215,6 +217,67 @@ fn mitbih_beats_agree_with_the_independent_detectors() {
         "{n} of {}",
         ours.len()
     );
+}
+
+/// A synthetic single-lead ECG at 500 Hz: P wave (unless `p` is false), QRS and T wave per beat
+/// at the given RR intervals (ms). Returns the signal and the QRS times (samples).
+fn synthetic_ecg(rr_ms: &[f64], p: bool) -> (Vec<f64>, Vec<usize>) {
+    let fs = 500.0;
+    let total: f64 = rr_ms.iter().sum::<f64>() / 1000.0 + 1.5;
+    let n = (total * fs) as usize;
+    let mut x = vec![0.0; n];
+    let mut t0 = 0.6;
+    let mut truth = Vec::new();
+    for rr in rr_ms.iter().copied().chain([0.0]) {
+        truth.push((t0 * fs) as usize);
+        for (i, v) in x.iter_mut().enumerate() {
+            let t = i as f64 / fs - t0;
+            if !(-0.4..0.6).contains(&t) {
+                continue;
+            }
+            let g = |c: f64, w: f64| (-((t - c) / w).powi(2)).exp();
+            *v += 1200.0 * g(0.0, 0.015) - 250.0 * g(0.03, 0.012) + 250.0 * g(0.28, 0.06);
+            if p {
+                *v += 120.0 * g(-0.17, 0.025);
+            }
+        }
+        t0 += rr / 1000.0;
+    }
+    (x, truth)
+}
+
+#[test]
+fn irregular_rhythm_is_measured_as_such_and_gets_no_pr() {
+    // Atrial fibrillation-like: no P waves, RR independent from beat to beat, 700 ms ± 30 %.
+    let mut s = 0x2545_f491_4f6c_dd1du64;
+    let rr: Vec<f64> = (0..14)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            700.0 * (1.0 + 0.3 * (2.0 * ((s >> 11) as f64 / (1u64 << 53) as f64) - 1.0))
+        })
+        .collect();
+    let (x, truth) = synthetic_ecg(&rr, false);
+    let m = measure::measure_leads(&[&x], 500.0).expect("measured");
+    assert_eq!(m.beats.len(), truth.len(), "{:?} vs {truth:?}", m.beats);
+    let irr = m.rr_irregularity.expect("irregularity");
+    assert!(
+        irr > measure::IRREGULARITY_THRESHOLD,
+        "irregularity {irr} for RR {rr:?}"
+    );
+    assert_eq!(m.pr_ms, None);
+    // The same beats at a steady 700 ms with P waves: regular, PR measured (P onset ~ 220 ms
+    // before the QRS peak, QRS onset ~ 30 ms before it: measured 174).
+    let (x, _) = synthetic_ecg(&[700.0; 14], true);
+    let m = measure::measure_leads(&[&x], 500.0).expect("measured");
+    let irr = m.rr_irregularity.expect("irregularity");
+    assert!(irr < 0.01, "irregularity {irr}");
+    let pr = m
+        .pr_ms
+        .expect("PR measured on a regular rhythm with P waves");
+    eprintln!("synthetic: PR {pr}, irregular {irr}");
+    assert!((150.0..=200.0).contains(&pr), "PR {pr}");
 }
 
 #[test]

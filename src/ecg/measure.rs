@@ -36,10 +36,16 @@ use super::qrs::{self, Biquad, MAX_RATE_HZ, MIN_RATE_HZ, decimate_clean, median}
 
 /// Fraction of the QRS peak spatial velocity (above its floor) that marks QRS onset and offset.
 pub const QRS_THRESHOLD: f64 = 0.04;
-/// Suggested threshold on [`SignalMeasurements::rr_irregularity`] above which the rhythm is
-/// irregular enough to suggest atrial fibrillation (sinus rhythm is typically under 0.04,
-/// atrial fibrillation over 0.1).
-pub const AF_IRREGULARITY_THRESHOLD: f64 = 0.08;
+/// Above this [`SignalMeasurements::rr_irregularity`] the rhythm is irregular: no PR interval
+/// is reported (the P waves may not belong to their beats, as in atrial fibrillation or
+/// frequent ectopy), and it is the read-out's default `irregularity_above` ("Irregular rhythm",
+/// [`crate::interpret`]). For RR intervals varying at random it corresponds to a normalised
+/// RMSSD (RMSSD / mean RR) of about 0.12, near the 0.1 cut-offs used for atrial fibrillation
+/// screening. Unit-tested on RR series: sinus rhythm with strong respiratory sinus arrhythmia
+/// (±5 % over a 4 s breath, 60–100 bpm) stays under it (up to 0.05), as does one ectopic beat
+/// with its pause; atrial fibrillation with RR varying uniformly by ±20 % or more is over it
+/// (±15 % is borderline).
+pub const IRREGULARITY_THRESHOLD: f64 = 0.08;
 /// Shortest record measured, seconds.
 pub const MIN_SECONDS: f64 = 2.0;
 
@@ -52,8 +58,8 @@ pub struct SignalMeasurements {
     pub rr_ms: Vec<f64>,
     /// RR irregularity: the median absolute difference of successive RR intervals divided by
     /// the median RR (a normalised successive difference, robust to a few ectopic beats; needs
-    /// at least 4 RR intervals). Above [`AF_IRREGULARITY_THRESHOLD`] (0.08) suggests atrial
-    /// fibrillation.
+    /// at least 4 RR intervals). See [`rr_irregularity`]; above [`IRREGULARITY_THRESHOLD`] no PR
+    /// is reported.
     pub rr_irregularity: Option<f64>,
     /// PR interval (P onset to QRS onset) of the median beat, ms.
     pub pr_ms: Option<f64>,
@@ -142,7 +148,7 @@ pub fn measure_leads(
         .collect();
     let rr_med = median(&mut rr_ms.clone());
     let hr_bpm = rr_med.filter(|&r| r > 0.0).map(|r| 60_000.0 / r);
-    let rr_irregularity = irregularity(&rr_ms);
+    let rr_irregularity = rr_irregularity(&rr_ms);
     let mut m = SignalMeasurements {
         hr_bpm,
         rr_ms,
@@ -170,7 +176,7 @@ pub fn measure_leads(
     if let (Some(on), Some(t)) = (d.qrs_on, d.t_end) {
         m.qt_ms = Some(ms(on, t)).filter(|v| (200.0..=700.0).contains(v));
     }
-    let regular = rr_irregularity.is_none_or(|v| v <= AF_IRREGULARITY_THRESHOLD);
+    let regular = rr_irregularity.is_none_or(|v| v <= IRREGULARITY_THRESHOLD);
     if let (Some(p), Some(on), true) = (d.p_on, d.qrs_on, regular) {
         m.pr_ms = Some(ms(p, on)).filter(|v| (60.0..=400.0).contains(v));
     }
@@ -182,8 +188,11 @@ pub fn measure_leads(
     Ok(m)
 }
 
-/// Median absolute successive RR difference over median RR (≥ 4 RR intervals).
-fn irregularity(rr: &[f64]) -> Option<f64> {
+/// RR irregularity of successive RR intervals (any unit): the median absolute successive
+/// difference over the median RR. `None` with fewer than 4 intervals or non-finite values.
+/// A median, so a single ectopic beat with its compensatory pause (two large differences) does
+/// not move it in a 10 s record.
+pub fn rr_irregularity(rr: &[f64]) -> Option<f64> {
     if rr.len() < 4 {
         return None;
     }
@@ -586,6 +595,67 @@ fn p_onset(mag: &[f64], a: usize, b: usize, h: usize, fs: f64) -> Option<usize> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A deterministic generator in [0, 1).
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn irregularity_separates_sinus_arrhythmia_ectopy_and_atrial_fibrillation() {
+        use std::f64::consts::PI;
+        // Sinus rhythm at 60–100 bpm with respiratory sinus arrhythmia (RR modulated ±5 % over
+        // a 4 s breath, plus ±1 % jitter), 10 s and 60 s records.
+        for bpm in [60.0, 75.0, 100.0] {
+            for beats in [10usize, 60] {
+                let mut u = uniform(bpm as u64 + beats as u64);
+                let rr0 = 60_000.0 / bpm;
+                let mut t = 0.0;
+                let rr: Vec<f64> = (0..beats)
+                    .map(|_| {
+                        let r = rr0 * (1.0 + 0.05 * (2.0 * PI * t / 4000.0).sin())
+                            + rr0 * 0.02 * (u() - 0.5);
+                        t += r;
+                        r
+                    })
+                    .collect();
+                let v = rr_irregularity(&rr).expect("enough beats");
+                assert!(v < IRREGULARITY_THRESHOLD, "sinus {bpm} bpm: {v}");
+            }
+        }
+        // One premature beat and its compensatory pause in a 10 s sinus record.
+        let mut rr = vec![800.0; 12];
+        rr[5] = 520.0;
+        rr[6] = 1080.0;
+        let v = rr_irregularity(&rr).expect("enough beats");
+        assert!(v < IRREGULARITY_THRESHOLD, "one ectopic beat: {v}");
+        // Atrial fibrillation: RR independent from beat to beat, uniform over ±20 % to ±40 %
+        // of the mean (coefficient of variation 0.12–0.23), 10 s and 60 s; ±15 % is borderline.
+        for spread in [0.2, 0.3, 0.4] {
+            for beats in [12usize, 70] {
+                let mut u = uniform((spread * 100.0) as u64 + beats as u64);
+                let rr: Vec<f64> = (0..beats)
+                    .map(|_| 700.0 * (1.0 + spread * (2.0 * u() - 1.0)))
+                    .collect();
+                let v = rr_irregularity(&rr).expect("enough beats");
+                assert!(
+                    v > IRREGULARITY_THRESHOLD,
+                    "AF ±{spread}, {beats} beats: {v}"
+                );
+            }
+        }
+        assert_eq!(rr_irregularity(&[800.0, 810.0, 790.0]), None);
+        assert_eq!(
+            rr_irregularity(&[800.0, f64::NAN, 790.0, 800.0, 800.0]),
+            None
+        );
+    }
 
     #[test]
     fn sorting_network_sorts_every_zero_one_input() {

@@ -78,8 +78,10 @@ pub fn detect(leads: &[&[f64]], sampling_rate_hz: f64) -> Beats {
     let mwi = moving_average(&energy, odd_len(MWI_S * fw));
     let peaks = pan_tompkins(&mwi, &energy, fw);
     let min_gap = ((REFRACTORY_S * fs) as usize).max(1);
+    let half = odd_len(MWI_S * fw) / 2;
     for p in peaks {
-        let pos = (p * k + (k - 1) / 2).min(n - 1);
+        let c = centre(&mwi, p, half);
+        let pos = ((c * k as f64 + (k - 1) as f64 / 2.0).round() as usize).min(n - 1);
         match beats.positions.last() {
             Some(&last) if pos < last + min_gap => {}
             _ => beats.positions.push(pos),
@@ -124,13 +126,22 @@ pub(crate) fn decimate_clean(x: &[f64], n: usize, k: usize, out: &mut Vec<f64>) 
     let first = x.iter().copied().find(|v| v.is_finite())?;
     let mut bad = 0usize;
     if x.iter().fold(true, |a, v| a & v.is_finite()) {
-        // The common case, every sample finite: plain averages.
-        for chunk in x.chunks_exact(k) {
-            let mut s = 0.0;
-            for &v in chunk {
-                s += v;
-            }
-            out.push(s / k as f64);
+        // The common case, every sample finite: plain averages (the same sums, in the same
+        // order, as the general loop below; the usual factors written out so they vectorise).
+        match k {
+            1 => out.extend(x.iter().map(|&v| 0.0 + v)),
+            2 => out.extend(x.chunks_exact(2).map(|c| match c {
+                [a, b] => (0.0 + a + b) / 2.0,
+                _ => f64::NAN,
+            })),
+            4 => out.extend(x.chunks_exact(4).map(|c| match c {
+                [a, b, d, e] => (0.0 + a + b + d + e) / 4.0,
+                _ => f64::NAN,
+            })),
+            _ => out.extend(
+                x.chunks_exact(k)
+                    .map(|c| c.iter().fold(0.0, |s, &v| s + v) / k as f64),
+            ),
         }
     } else {
         let mut last = first;
@@ -147,13 +158,39 @@ pub(crate) fn decimate_clean(x: &[f64], n: usize, k: usize, out: &mut Vec<f64>) 
             out.push(s / k as f64);
         }
     }
-    let lo = out.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = range(out);
     if out.is_empty() || bad * 2 > n || !(hi - lo >= FLAT_UV) || !(hi - lo).is_finite() {
         out.clear();
         return None;
     }
     Some(())
+}
+
+/// Smallest and largest value, NaN left out (as `f64::min` / `f64::max` folds give), with four
+/// independent accumulators so that the comparisons do not wait for each other.
+fn range(v: &[f64]) -> (f64, f64) {
+    let mut lo = [f64::INFINITY; 4];
+    let mut hi = [f64::NEG_INFINITY; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        for (j, &x) in c.iter().enumerate() {
+            if let (Some(l), Some(h)) = (lo.get_mut(j), hi.get_mut(j)) {
+                if x < *l {
+                    *l = x;
+                }
+                if x > *h {
+                    *h = x;
+                }
+            }
+        }
+    }
+    let fold = |a: [f64; 4], rest: &[f64], f: fn(f64, f64) -> f64| {
+        rest.iter().copied().fold(a.into_iter().fold(a[0], f), f)
+    };
+    (
+        fold(lo, chunks.remainder(), f64::min),
+        fold(hi, chunks.remainder(), f64::max),
+    )
 }
 
 /// A second-order section (RBJ cookbook, Butterworth Q), direct form II transposed.
@@ -410,6 +447,31 @@ fn moving_average(x: &[f64], w: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The centre of the integrated energy's peak at `p`: the centroid of the part above half the
+/// peak, at most `half` samples either side (a sub-sample position, so that where the samples
+/// fall on the QRS — a double-humped peak at a low rate — does not move the fiducial).
+fn centre(mwi: &[f64], p: usize, half: usize) -> f64 {
+    let Some(&top) = mwi.get(p) else {
+        return p as f64;
+    };
+    let thr = 0.5 * top;
+    let (mut a, mut b) = (p, p);
+    while a > 0 && p - a < half && mwi.get(a - 1).is_some_and(|&v| v >= thr) {
+        a -= 1;
+    }
+    while b - p < half && mwi.get(b + 1).is_some_and(|&v| v >= thr) {
+        b += 1;
+    }
+    let (mut sw, mut swi) = (0.0, 0.0);
+    for (i, &v) in mwi.iter().enumerate().take(b + 1).skip(a) {
+        let w = v - thr;
+        sw += w;
+        swi += w * i as f64;
+    }
+    let c = swi / sw;
+    if c.is_finite() { c } else { p as f64 }
+}
+
 /// Odd sample count of at least 1 for a duration already multiplied by the rate.
 fn odd_len(samples: f64) -> usize {
     let n = if samples.is_finite() && samples >= 1.0 {
@@ -533,7 +595,7 @@ mod tests {
         let mut truth = Vec::new();
         let mut t0 = 0.5;
         while t0 < secs - 0.5 {
-            truth.push((t0 * fs) as usize);
+            truth.push((t0 * fs).round() as usize);
             for (i, v) in x.iter_mut().enumerate() {
                 let t = i as f64 / fs - t0;
                 *v += 1000.0 * (-(t / 0.012).powi(2)).exp()
@@ -595,6 +657,19 @@ mod tests {
     }
 
     #[test]
+    fn range_equals_min_max_folds() {
+        for n in 0..40usize {
+            let mut v = noise(n as u64 + 100, n);
+            if n % 3 == 0 && n > 0 {
+                v[n / 2] = f64::NAN;
+            }
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(range(&v), (lo, hi), "n {n}");
+        }
+    }
+
+    #[test]
     fn median_matches_sorting() {
         for n in 1..60usize {
             let v = noise(n as u64, n);
@@ -612,7 +687,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "work in progress: at 128 Hz 173 detections for 170 beats (issue 7 note)"]
     fn finds_synthetic_beats_at_many_rates() {
         for fs in [100.0, 128.0, 250.0, 360.0, 500.0, 1000.0, 2000.0] {
             let (x, truth) = synthetic(fs, 10.0, 72.0);

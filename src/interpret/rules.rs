@@ -11,7 +11,7 @@
 //! [heart_rate]
 //! tachycardia_above = 100             # bpm: a tachycardia label needs a rate above this
 //! bradycardia_below = 60              # bpm: a bradycardia label needs a rate below this
-//! irregularity_above = 0.15           # rr_irregularity above this: irregular rhythm (signal only)
+//! irregularity_above = 0.08           # rr_irregularity above this: irregular rhythm (signal only)
 //! bands = [                           # first match wins; each has one of below / upto / above
 //!   { below = 40, severity = "critical" },
 //!   { upto = 100, severity = "normal" },
@@ -369,7 +369,7 @@ impl Default for RuleTable {
             labels,
             tachycardia_above: 100.0,
             bradycardia_below: 60.0,
-            irregularity_above: 0.15,
+            irregularity_above: crate::ecg::measure::IRREGULARITY_THRESHOLD,
             bands: vec![
                 Band {
                     bound: Bound::Below(40.0),
