@@ -74,3 +74,12 @@ echo "== ecg-infer: ECG-FM's 17 label probabilities for the synthetic aECG (a sm
 echo "   signature from tests/models/make_models.py; real weights: tools/ecgfm-to-onnx, see README)"
 .venv/bin/python tests/models/make_models.py "$work/models"
 dk ecg-infer --clinical-model "$work/models/clinical.onnx" --provenance "$work/provenance.json" testdata/ecg_synthetic.xml --format json
+
+echo
+echo "== interpret: a signal-only read-out (heart rate, rhythm, PR/QRS/QT measured from the signal),"
+echo "   then ecg-infer's CSV piped into interpret for the read-out of the labels (the test model's are arbitrary)"
+dk interpret testdata/ecg_synthetic.xml
+echo
+echo "\$ dicomkit ecg-infer --clinical-model clinical.onnx testdata/ecg_synthetic.xml --format csv | dicomkit interpret - --format json"
+./target/release/dicomkit ecg-infer --clinical-model "$work/models/clinical.onnx" testdata/ecg_synthetic.xml --format csv |
+  ./target/release/dicomkit interpret - --format json
