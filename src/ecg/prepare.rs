@@ -56,7 +56,16 @@ pub fn read_path(path: &Path) -> Result<Ecg, EcgError> {
 /// Read an ECG from bytes already in memory; `path` names it (its extension tells WFDB headers,
 /// whose signal files are then read beside it).
 pub fn read_ecg_bytes(path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
-    match detect(path, bytes).ok_or(EcgError::UnknownFormat)? {
+    read_as(
+        detect(path, bytes).ok_or(EcgError::UnknownFormat)?,
+        path,
+        bytes,
+    )
+}
+
+/// [`read_ecg_bytes`] with the format already detected.
+fn read_as(format: Format, path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
+    match format {
         Format::ScpEcg => super::scp::read(bytes),
         Format::Aecg => super::aecg::read(bytes),
         Format::Wfdb => super::wfdb::read(path),
@@ -75,7 +84,7 @@ pub fn read_ecg_bytes(path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
 pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgError> {
     let bytes = std::fs::read(path)?;
     let format = detect(path, &bytes).ok_or(EcgError::UnknownFormat)?;
-    let mut ecg = read_ecg_bytes(path, &bytes)?;
+    let mut ecg = read_as(format, path, &bytes)?;
     if format == Format::DicomEcg
         && !options.reencode
         && options.patient_id.is_none()

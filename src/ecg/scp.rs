@@ -597,8 +597,22 @@ const MULTI_BITS: u32 = 12;
 /// Entries of a [`Table::multi`] table.
 const MULTI_LEN: usize = 1 << MULTI_BITS;
 
-/// A multi-code table (see [`Table::multi`]).
-type Multi = Box<[u64; MULTI_LEN]>;
+/// A multi-code table (see [`Table::multi`]): for every [`MULTI_BITS`]-bit pattern, the values
+/// of the plain codes (with their extra bits) that lie wholly in it, up to four, as coded (no
+/// difference decoding), and how many there are and how many bits they take.
+struct Multi {
+    /// The values, unused slots 0: four at once go straight into the output.
+    values: Box<[[i16; 4]; MULTI_LEN]>,
+    /// Bits taken (bits 0–3) and number of codes (bits 4–6); 0 when the pattern does not hold
+    /// one whole plain code.
+    meta: Box<[u8; MULTI_LEN]>,
+}
+
+impl std::fmt::Debug for Multi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Multi")
+    }
+}
 
 #[derive(Debug, Clone)]
 struct Table {
@@ -610,10 +624,9 @@ struct Table {
     /// The same patterns packed for the fast loop: prefix length (bits 0–4), extra bits (5–10),
     /// [`FAST_VALID`] (bit 11) for plain codes only, value (bits 16–31).
     fast: Vec<u32>,
-    /// Per difference order (0, 1, 2), built when first needed: for every 12-bit pattern, the
-    /// plain codes (with their extra bits) that lie wholly in it, up to four, already run
-    /// through the difference decoding (see [`multi_entry`]).
-    multi: [std::sync::OnceLock<Option<Multi>>; 3],
+    /// Built when first needed: for every 12-bit pattern, the plain codes (with their extra
+    /// bits) that lie wholly in it, up to four (see [`Multi`]).
+    multi: std::sync::OnceLock<Option<std::sync::Arc<Multi>>>,
 }
 
 /// Marks a [`Table::fast`] slot that holds a plain (non-switch) code.
@@ -656,25 +669,25 @@ impl Table {
         }
     }
 
-    /// The multi-code table for difference order `order` (none without a lookup table).
-    fn multi(&self, order: u8) -> Option<&Multi> {
-        self.multi
-            .get(usize::from(order))?
-            .get_or_init(|| self.build_multi(order))
-            .as_ref()
+    /// The multi-code table (none without a lookup table).
+    fn multi(&self) -> Option<&Multi> {
+        self.multi.get_or_init(|| self.build_multi()).as_deref()
     }
 
-    fn build_multi(&self, order: u8) -> Option<Multi> {
+    fn build_multi(&self) -> Option<std::sync::Arc<Multi>> {
         if self.lut.is_empty() || self.max_prefix == 0 {
             return None;
         }
-        let mut table: Multi = vec![0u64; MULTI_LEN].into_boxed_slice().try_into().ok()?;
-        for (i, slot) in table.iter_mut().enumerate() {
+        let mut values: Box<[[i16; 4]; MULTI_LEN]> = vec![[0i16; 4]; MULTI_LEN]
+            .into_boxed_slice()
+            .try_into()
+            .ok()?;
+        let mut meta: Box<[u8; MULTI_LEN]> =
+            vec![0u8; MULTI_LEN].into_boxed_slice().try_into().ok()?;
+        for (i, (vals, m)) in values.iter_mut().zip(meta.iter_mut()).enumerate() {
             let window = (i as u64) << (64 - MULTI_BITS);
             let mut used = 0u32;
-            let mut d = [0i64; 4];
-            let mut n = 0;
-            while n < 4 {
+            for (n, v) in vals.iter_mut().enumerate() {
                 let w = window << used;
                 let index = (w >> (64 - u32::from(self.max_prefix))) as usize;
                 let Some(Some((len, e))) = self.lut.get(index) else {
@@ -689,60 +702,14 @@ impl Table {
                 } else {
                     ((w << len) as i64) >> (64 - u32::from(e.extra))
                 };
-                if let Some(x) = d.get_mut(n) {
-                    *x = i64::from((i64::from(e.value) + extra) as i16);
-                }
-                match multi_entry(order, &d[..=n], used + total) {
-                    Some(entry) => *slot = entry,
-                    None => break,
-                }
+                *v = (i64::from(e.value) + extra) as i16;
                 used += total;
-                n += 1;
+                // used ≤ 12 (4 bits), n + 1 ≤ 4 (3 bits)
+                *m = used as u8 | (((n + 1) as u8) << 4);
             }
         }
-        Some(table)
+        Some(std::sync::Arc::new(Multi { values, meta }))
     }
-}
-
-/// Field limit of a [`Table::multi`] entry: 11-bit two's complement.
-const MULTI_FIELD: i64 = 1023;
-
-/// A [`Table::multi`] entry for the differences `d` (1–4 codes taking `bits` bits), or `None`
-/// when a field does not fit. Bits 0–3: bits taken; 4–6: number of codes `n`; 7–17: `Σ d`;
-/// then four 11-bit fields `c[k]` (bits 18 + 11k on). With `x` the last value and `s` the last
-/// slope (x[n−1] − x[n−2]), value k of the group is, by order: 0: `c[k]`; 1: `x + c[k]`;
-/// 2: `x + (k+1)·s + c[k]`. So `c[k]` is `d[k]`, `Σ_{i≤k} d[i]` or `Σ_{i≤k} (k−i+1)·d[i]`.
-/// All of it is exact modulo 2^16, as the 16-bit wrapping decoding of the standard.
-fn multi_entry(order: u8, d: &[i64], bits: u32) -> Option<u64> {
-    let mut entry = u64::from(bits) | ((d.len() as u64) << 4);
-    let sum: i64 = d.iter().sum();
-    if sum.abs() > MULTI_FIELD {
-        return None;
-    }
-    entry |= ((sum as u64) & 0x7ff) << 7;
-    for k in 0..d.len() {
-        let c: i64 = match order {
-            0 => d.get(k).copied().unwrap_or(0),
-            1 => d.iter().take(k + 1).sum(),
-            _ => d
-                .iter()
-                .take(k + 1)
-                .enumerate()
-                .map(|(i, x)| (k - i + 1) as i64 * x)
-                .sum(),
-        };
-        if c.abs() > MULTI_FIELD {
-            return None;
-        }
-        entry |= ((c as u64) & 0x7ff) << (18 + 11 * k);
-    }
-    Some(entry)
-}
-
-/// The 11-bit two's-complement field of a [`Table::multi`] entry at bit `at`.
-#[inline(always)]
-fn field(entry: u64, at: u32) -> i32 {
-    ((entry << (64 - 11 - at)) as i64 >> 53) as i32
 }
 
 #[derive(Debug, Clone)]
@@ -908,40 +875,10 @@ impl Bits<'_> {
     }
 }
 
-/// The difference decoding (first or second differences, order 0 = none) as values arrive, in
-/// 16-bit wrapping arithmetic like the encoders (done in wrapping i32: the low 16 bits are the
-/// same).
-#[derive(Debug, Clone, Copy)]
-struct Undo {
-    order: u8,
-    /// Values so far.
-    n: usize,
-    /// The last value.
-    x: i32,
-    /// The last slope, x[n−1] − x[n−2].
-    s: i32,
-}
-
-impl Undo {
-    /// The value for difference `d`.
-    #[inline(always)]
-    fn push(&mut self, d: i32) -> i16 {
-        let v = match self.order {
-            1 if self.n >= 1 => self.x.wrapping_add(d),
-            2 if self.n >= 2 => self.x.wrapping_add(self.s).wrapping_add(d),
-            _ => d,
-        };
-        self.s = v.wrapping_sub(self.x);
-        self.x = v;
-        self.n += 1;
-        v as i16
-    }
-}
-
 /// Huffman-decodes up to `count` values (as many as the data holds when `None`) into `out`,
-/// each wrapped to 16 bits like the encoders' arithmetic, and undoes difference encoding of
-/// `order` on the way. Returns whether the data ended before `count`. Each lead starts with
-/// table 1.
+/// each wrapped to 16 bits like the encoders' arithmetic, then undoes difference encoding of
+/// `order` ([`undo_differences`]). Returns whether the data ended before `count`. Each lead
+/// starts with table 1.
 fn huffman(
     data: &[u8],
     count: Option<usize>,
@@ -955,41 +892,64 @@ fn huffman(
     out.clear();
     // Four slots of slack: the multi-code loop stores four values at a time.
     out.resize(cap.saturating_add(4), 0);
-    let mut undo = Undo {
-        order,
-        n: 0,
-        x: 0,
-        s: 0,
-    };
-    let result = decode_values(data, count, cap, tables, &mut undo, out);
-    out.truncate(undo.n);
+    let mut n = 0;
+    let result = decode_values(data, count, cap, tables, &mut n, out);
+    out.truncate(n);
+    undo(out, order);
     result
 }
 
+/// Undo first (1) or second (2) difference encoding in place, in 16-bit wrapping arithmetic
+/// (the first `order` values are as coded), as running sums: x += d, or s += d; x += s.
+fn undo(values: &mut [i16], order: u8) {
+    match order {
+        1 => {
+            let mut x = 0i16;
+            for v in values.iter_mut() {
+                x = x.wrapping_add(*v);
+                *v = x;
+            }
+        }
+        2 => {
+            let Some((head, rest)) = values.split_first_chunk_mut::<2>() else {
+                return;
+            };
+            // x[n] = x[n−1] + (x[n−1] − x[n−2]) + d[n]: the slope s = x[n−1] − x[n−2] runs on.
+            let mut x = head[1];
+            let mut s = head[1].wrapping_sub(head[0]);
+            for v in rest.iter_mut() {
+                s = s.wrapping_add(*v);
+                x = x.wrapping_add(s);
+                *v = x;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The Huffman decoding proper (values as coded, differences not undone) into `out`, `n`
+/// values so far.
 fn decode_values(
     data: &[u8],
     count: Option<usize>,
     cap: usize,
     tables: &[Table],
-    undo: &mut Undo,
+    n: &mut usize,
     out: &mut [i16],
 ) -> Result<bool, String> {
     let short = count.is_some();
     let mut bits = Bits { data, pos: 0 };
     let mut table = tables.first().ok_or("no Huffman table")?;
     loop {
-        if undo.n >= cap {
+        if *n >= cap {
             // `cap` is `count` (done), or the number of bits (the data is used up).
-            return Ok(count.is_some_and(|c| undo.n < c));
+            return Ok(count.is_some_and(|c| *n < c));
         }
-        if undo.n >= usize::from(undo.order) && !table.fast.is_empty() {
-            match (undo.order, table.multi(undo.order)) {
-                (0, Some(m)) => multi_run::<0>(&mut bits, m, table, undo, out, cap),
-                (1, Some(m)) => multi_run::<1>(&mut bits, m, table, undo, out, cap),
-                (_, Some(m)) => multi_run::<2>(&mut bits, m, table, undo, out, cap),
-                (_, None) => {}
-            }
-            if undo.n >= cap {
+        if !table.fast.is_empty()
+            && let Some(m) = table.multi()
+        {
+            multi_run(&mut bits, m, table, n, out, cap);
+            if *n >= cap {
                 continue;
             }
         }
@@ -1011,10 +971,10 @@ fn decode_values(
                             bits.pos += usize::from(e.extra);
                             v
                         };
-                        let v = undo.push(i32::from((i64::from(e.value) + extra) as i16));
-                        if let Some(slot) = out.get_mut(undo.n - 1) {
-                            *slot = v;
+                        if let Some(slot) = out.get_mut(*n) {
+                            *slot = (i64::from(e.value) + extra) as i16;
                         }
+                        *n += 1;
                         continue;
                     }
                 }
@@ -1049,31 +1009,32 @@ fn decode_values(
         let Some(extra) = bits.signed(entry.extra) else {
             return Ok(short);
         };
-        let v = undo.push(i32::from((i64::from(entry.value) + extra) as i16));
-        if let Some(slot) = out.get_mut(undo.n - 1) {
-            *slot = v;
+        if let Some(slot) = out.get_mut(*n) {
+            *slot = (i64::from(entry.value) + extra) as i16;
         }
+        *n += 1;
     }
 }
 
-/// The common case of [`huffman`] in a tight loop, for difference order `ORDER` once the first
-/// `ORDER` values are out: one table lookup yields up to four short codes already run through
-/// the difference decoding ([`Table::multi`]); a longer plain code comes from [`Table::fast`].
-/// Runs while at least 8 bytes of data are left (every window is a full one, and every code
-/// with its extra bits, ≤ 16 + 32 bits, fits in it) and four more values are wanted; returns at
-/// the first switch code or invalid code too. The general loop goes on from there.
+/// The common case of [`huffman`] in a tight loop: one table lookup yields up to four short
+/// codes' values, stored four slots at a time ([`Table::multi`]); a longer plain code comes from
+/// [`Table::fast`]. Runs while at least 8 bytes of data are left (every window is a full one,
+/// and every code with its extra bits, ≤ 16 + 32 bits, fits in it) and four more values are
+/// wanted; returns at the first switch code or invalid code too. The general loop goes on from
+/// there.
 #[inline(always)]
-fn multi_run<const ORDER: u8>(
+fn multi_run(
     bits: &mut Bits<'_>,
-    multi: &[u64; MULTI_LEN],
+    multi: &Multi,
     table: &Table,
-    undo: &mut Undo,
+    count: &mut usize,
     out: &mut [i16],
     cap: usize,
 ) {
     let shift = 64 - u32::from(table.max_prefix);
     let fast = table.fast.as_slice();
-    let (mut n, mut x, mut s) = (undo.n, undo.x, undo.s);
+    let (values, meta) = (&*multi.values, &*multi.meta);
+    let mut n = *count;
     'refill: while n + 4 <= cap {
         // One load serves up to four lookups (4 × 12 ≤ 48 of its ≥ 57 bits): the window is
         // shifted along, keeping the memory load off the lookup-to-lookup dependency chain.
@@ -1088,9 +1049,10 @@ fn multi_run<const ORDER: u8>(
             else {
                 break;
             };
-            let e = multi[(w >> (64 - MULTI_BITS)) as usize];
-            let codes = ((e >> 4) & 7) as u32;
-            if codes == 0 {
+            // < 2^12: in range of both tables.
+            let index = (w >> (64 - MULTI_BITS)) as usize;
+            let m = meta[index];
+            if m == 0 {
                 if used > 0 {
                     break; // a fresh window for the long code
                 }
@@ -1107,55 +1069,20 @@ fn multi_run<const ORDER: u8>(
                 } else {
                     value + (((w << len) as i64) >> (64 - extra))
                 };
-                let d = i32::from(d as i16);
-                let v = match ORDER {
-                    0 => d,
-                    1 => x.wrapping_add(d),
-                    _ => x.wrapping_add(s).wrapping_add(d),
-                };
-                s = v.wrapping_sub(x);
-                x = v;
-                slots[0] = v as i16;
+                slots[0] = d as i16;
                 n += 1;
                 used = len + extra;
                 break;
             }
-            let len = (e & 15) as u32;
+            *slots = values[index];
+            let len = u32::from(m & 15);
             w <<= len;
             used += len;
-            let c = [field(e, 18), field(e, 29), field(e, 40), field(e, 51)];
-            let last = field(e, 18 + 11 * (codes.min(4) - 1));
-            match ORDER {
-                0 => {
-                    for (o, c) in slots.iter_mut().zip(c) {
-                        *o = c as i16;
-                    }
-                    x = last;
-                }
-                1 => {
-                    for (o, c) in slots.iter_mut().zip(c) {
-                        *o = x.wrapping_add(c) as i16;
-                    }
-                    x = x.wrapping_add(last);
-                }
-                _ => {
-                    let mut k = 0i32;
-                    for (o, c) in slots.iter_mut().zip(c) {
-                        k += 1;
-                        *o = x.wrapping_add(s.wrapping_mul(k)).wrapping_add(c) as i16;
-                    }
-                    x = x
-                        .wrapping_add(s.wrapping_mul(codes as i32))
-                        .wrapping_add(last);
-                    s = s.wrapping_add(field(e, 7));
-                }
-            }
-            n += codes as usize;
+            n += usize::from(m >> 4);
         }
         bits.pos += used as usize;
     }
-    // (The slope only matters to order 2, which keeps it up to date.)
-    *undo = Undo { n, x, s, ..*undo };
+    *count = n;
 }
 
 /// The plain reference decoder (bit by bit through the code map, then the difference decoding
@@ -1219,7 +1146,8 @@ fn huffman_reference(
     finish(out, false)
 }
 
-/// Undo first (1) or second (2) difference encoding in place, in 16-bit wrapping arithmetic.
+/// Undo first (1) or second (2) difference encoding in place, in 16-bit wrapping arithmetic
+/// (the first `order` values are as coded): the plain version [`undo`] must agree with.
 #[cfg(test)]
 fn undo_differences(values: &mut [i16], order: u8) {
     match order {
@@ -1445,23 +1373,18 @@ fn decode_lead(
             if n > held {
                 return Err(format!("{what} holds {held} samples, {n} expected"));
             }
-            let mut undo = Undo {
-                order,
-                n: 0,
-                x: 0,
-                s: 0,
-            };
-            Ok(chunk
+            let mut values: Vec<i16> = chunk
                 .chunks_exact(2)
                 .take(n)
                 .map(|b| {
-                    let d = i16::from_le_bytes([
+                    i16::from_le_bytes([
                         b.first().copied().unwrap_or(0),
                         b.get(1).copied().unwrap_or(0),
-                    ]);
-                    undo.push(i32::from(d))
+                    ])
                 })
-                .collect())
+                .collect();
+            undo(&mut values, order);
+            Ok(values)
         }
         Coding::Huffman(tables) => {
             if let Some(n) = count {
