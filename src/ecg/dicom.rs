@@ -1047,13 +1047,106 @@ fn round_fast(x: f64) -> f64 {
 }
 
 /// A group's samples as 16-bit raw values: the channel sensitivity (µV per step) as written (a
-/// DS string) and as read back, and the Waveform Data bytes (interleaved little-endian 16-bit
-/// raw samples; padding where a sample is missing or not finite).
+/// DS string) and as read back, and the raw values (padding where a sample is missing or not
+/// finite).
 struct Quantized {
     step_text: String,
     #[cfg_attr(not(test), allow(dead_code))]
     step: f64,
-    data: Vec<u8>,
+    raw: Raw,
+}
+
+/// The raw values of a [`Quantized`] group.
+enum Raw {
+    /// Lead after lead, each `samples` long (padding past a shorter lead's end): what the fast
+    /// quantiser makes; interleaved straight into the file by [`Raw::append_to`].
+    Columns(Vec<i16>),
+    /// Already interleaved (frame after frame), as the division path makes them.
+    Frames(Vec<i16>),
+}
+
+impl Raw {
+    /// Appends the Waveform Data bytes (frames of `nch` little-endian 16-bit values) to `buf`.
+    fn append_to(&self, buf: &mut Vec<u8>, nch: usize) {
+        match self {
+            Raw::Frames(raw) => {
+                let start = buf.len();
+                buf.resize(start + 2 * raw.len(), 0);
+                let (pairs, _) = buf
+                    .get_mut(start..)
+                    .unwrap_or_default()
+                    .as_chunks_mut::<2>();
+                for (d, r) in pairs.iter_mut().zip(raw) {
+                    *d = r.to_le_bytes();
+                }
+            }
+            Raw::Columns(raw) => {
+                let start = buf.len();
+                buf.resize(start + 2 * raw.len(), 0);
+                let (pairs, _) = buf
+                    .get_mut(start..)
+                    .unwrap_or_default()
+                    .as_chunks_mut::<2>();
+                interleave(pairs, raw, nch);
+            }
+        }
+    }
+
+    /// The Waveform Data bytes.
+    #[cfg(test)]
+    fn bytes(&self, nch: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.append_to(&mut v, nch);
+        v
+    }
+}
+
+/// Channel counts with their own copy of [`interleave`] and [`deinterleave`]: with the frame
+/// size known at compile time the strided loops need no bounds check per sample.
+macro_rules! with_frames {
+    ($nch:expr, $pairs:expr, $n:ident, $frames:ident => $fixed:block, $generic:block) => {
+        match $nch {
+            1 => with_frames!(@one 1, $pairs, $n, $frames, $fixed),
+            2 => with_frames!(@one 2, $pairs, $n, $frames, $fixed),
+            3 => with_frames!(@one 3, $pairs, $n, $frames, $fixed),
+            4 => with_frames!(@one 4, $pairs, $n, $frames, $fixed),
+            6 => with_frames!(@one 6, $pairs, $n, $frames, $fixed),
+            8 => with_frames!(@one 8, $pairs, $n, $frames, $fixed),
+            12 => with_frames!(@one 12, $pairs, $n, $frames, $fixed),
+            13 => with_frames!(@one 13, $pairs, $n, $frames, $fixed),
+            15 => with_frames!(@one 15, $pairs, $n, $frames, $fixed),
+            16 => with_frames!(@one 16, $pairs, $n, $frames, $fixed),
+            _ => $generic,
+        }
+    };
+    (@one $k:literal, $pairs:expr, $n:ident, $frames:ident, $fixed:block) => {{
+        const $n: usize = $k;
+        let ($frames, _) = $pairs.as_chunks_mut::<$n>();
+        $fixed
+    }};
+}
+
+/// Interleaves `columns` (lead after lead, equally long) into frames of `nch` 16-bit
+/// little-endian values (`pairs`, one per sample).
+fn interleave(pairs: &mut [[u8; 2]], columns: &[i16], nch: usize) {
+    let Some(samples) = columns.len().checked_div(nch).filter(|n| *n > 0) else {
+        return;
+    };
+    with_frames!(nch, pairs, N, frames => {
+        for (c, column) in columns.chunks_exact(samples).enumerate() {
+            for (f, v) in frames.iter_mut().zip(column) {
+                if let Some(d) = f.get_mut(c) {
+                    *d = v.to_le_bytes();
+                }
+            }
+        }
+    }, {
+        for (c, column) in columns.chunks_exact(samples).enumerate() {
+            for (d, v) in pairs.iter_mut().skip(c).step_by(nch).zip(column) {
+                *d = v.to_le_bytes();
+            }
+        }
+    })
 }
 
 /// Which arithmetic [`quantize`] uses. Both give the same bytes (tests prove it); `Reference`
@@ -1067,44 +1160,94 @@ enum Arith {
     Reference,
 }
 
-fn to_le_bytes(raw: &[i16]) -> Vec<u8> {
-    let mut data = vec![0u8; raw.len() * 2];
-    for (d, r) in data.chunks_exact_mut(2).zip(raw) {
-        d.copy_from_slice(&r.to_le_bytes());
+/// What one pass over a group's samples tells the writer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Scan {
+    /// The largest |x| over finite samples (0 when there is none).
+    max_abs: f64,
+    /// The smallest non-zero |x| over finite samples (infinity when there is none).
+    min_nz: f64,
+    /// Whether some sample is NaN or infinite.
+    non_finite: bool,
+}
+
+/// One branch-free pass over the samples (four independent accumulators, so that it runs on
+/// vector registers) that takes every sample as finite and sums |x| on the side: the sum is
+/// finite when every sample is (NaN and infinities make it NaN or infinite). Only when it is
+/// not (a non-finite sample, or a sum beyond f64) a second pass does it sample by sample.
+fn scan(leads: &[&[f64]]) -> Scan {
+    let (mut mx, mut mn, mut nf) = ([0.0_f64; 4], [f64::INFINITY; 4], [0.0_f64; 4]);
+    for lead in leads {
+        let (chunks, tail) = lead.as_chunks::<4>();
+        for c in chunks {
+            for (((x, mx), mn), nf) in c.iter().zip(&mut mx).zip(&mut mn).zip(&mut nf) {
+                scan_one(*x, mx, mn, nf);
+            }
+        }
+        for x in tail {
+            let [mx, ..] = &mut mx;
+            let [mn, ..] = &mut mn;
+            let [nf, ..] = &mut nf;
+            scan_one(*x, mx, mn, nf);
+        }
     }
-    data
+    if !nf.iter().sum::<f64>().is_finite() {
+        return scan_finite(leads);
+    }
+    Scan {
+        max_abs: mx.iter().fold(0.0_f64, |m, x| m.max(*x)),
+        min_nz: mn.iter().fold(f64::INFINITY, |m, x| m.min(*x)),
+        non_finite: false,
+    }
+}
+
+/// One step of [`scan`].
+#[inline(always)]
+fn scan_one(x: f64, mx: &mut f64, mn: &mut f64, nf: &mut f64) {
+    let a = x.abs();
+    *nf += a;
+    *mx = if a > *mx { a } else { *mx };
+    // Zero counts as infinity for the smallest non-zero.
+    let nz = if a == 0.0 { f64::INFINITY } else { a };
+    *mn = if nz < *mn { nz } else { *mn };
+}
+
+/// [`scan`] sample by sample: non-finite samples are left out.
+fn scan_finite(leads: &[&[f64]]) -> Scan {
+    let finite = || {
+        leads
+            .iter()
+            .flat_map(|l| l.iter())
+            .map(|x| x.abs())
+            .filter(|a| *a < f64::INFINITY)
+    };
+    Scan {
+        max_abs: finite().fold(0.0, f64::max),
+        min_nz: finite().filter(|a| *a > 0.0).fold(f64::INFINITY, f64::min),
+        non_finite: leads.iter().flat_map(|l| l.iter()).any(|x| !x.is_finite()),
+    }
+}
+
+fn to_frames(raw: Vec<i16>) -> Raw {
+    Raw::Frames(raw)
 }
 
 /// Quantises `leads` (each padded to `samples`) for raw values in `min_raw..=32767`. The step is
 /// the file's native resolution when the samples are exact multiples of one (so nothing is lost),
-/// otherwise the finest step that fits the largest value. Only finite samples are considered.
+/// otherwise the finest step that fits the largest value. Only finite samples are considered;
+/// `scanned` is [`scan`] of `leads`.
 fn quantize(
     leads: &[&[f64]],
     samples: usize,
+    scanned: Scan,
     min_raw: f64,
     padding: i16,
     arith: Arith,
 ) -> Quantized {
     let nch = leads.len();
-    // Four independent accumulators: no loop-carried dependency on one register.
-    let (mut max4, mut min4) = ([0.0_f64; 4], [f64::INFINITY; 4]);
-    for lead in leads {
-        let chunks = lead.chunks_exact(4);
-        let tail = chunks.remainder();
-        for c in chunks {
-            for i in 0..4 {
-                if let (Some(x), Some(mx), Some(mn)) = (c.get(i), max4.get_mut(i), min4.get_mut(i))
-                {
-                    min_max(*x, mx, mn);
-                }
-            }
-        }
-        for (x, (mx, mn)) in tail.iter().zip(max4.iter_mut().zip(min4.iter_mut())) {
-            min_max(*x, mx, mn);
-        }
-    }
-    let max_abs = max4.iter().fold(0.0_f64, |m, x| m.max(*x));
-    let min_nz = min4.iter().fold(f64::INFINITY, |m, x| m.min(*x));
+    let Scan {
+        max_abs, min_nz, ..
+    } = scanned;
     // The division path's interleaved raw values, made on first use.
     let mut raw: Vec<i16> = Vec::new();
     let raw_of = |raw: &mut Vec<i16>| {
@@ -1118,10 +1261,10 @@ fn quantize(
         return Quantized {
             step_text: "1".to_owned(),
             step: 1.0,
-            data: to_le_bytes(&raw),
+            raw: to_frames(raw),
         };
     }
-    let mut data: Vec<u8> = Vec::new();
+    let mut columns: Vec<i16> = Vec::new();
     for k in 1..=16 {
         let s = ds(min_nz / f64::from(k));
         let Ok(q) = s.parse::<f64>() else { continue };
@@ -1129,20 +1272,14 @@ fn quantize(
             break;
         }
         if arith == Arith::Fast {
-            if data.is_empty() {
-                // Every slot of a group of full-length leads is written (or the fast path
-                // gives up): padding is only needed past the end of a shorter lead.
-                data = if leads.iter().all(|l| l.len() >= samples) {
-                    vec![0u8; samples * nch * 2]
-                } else {
-                    padded_data(samples * nch, padding)
-                };
+            if columns.is_empty() {
+                columns = vec![0i16; samples * nch];
             }
-            if fill_exact_fast(&mut data, leads, q, min_raw) {
+            if fill_exact_fast(&mut columns, leads, samples, (q, max_abs), min_raw, padding) {
                 return Quantized {
                     step_text: s,
                     step: q,
-                    data,
+                    raw: Raw::Columns(columns),
                 };
             }
         }
@@ -1151,7 +1288,7 @@ fn quantize(
             return Quantized {
                 step_text: s,
                 step: q,
-                data: to_le_bytes(&raw),
+                raw: to_frames(raw),
             };
         }
     }
@@ -1165,7 +1302,7 @@ fn quantize(
                 return Quantized {
                     step_text: s,
                     step: p,
-                    data: to_le_bytes(&raw),
+                    raw: to_frames(raw),
                 };
             }
             _ => q *= 1.001,
@@ -1173,79 +1310,73 @@ fn quantize(
     }
 }
 
-/// `n` little-endian 16-bit `padding` values.
-fn padded_data(n: usize, padding: i16) -> Vec<u8> {
-    let p = padding.to_le_bytes();
-    let mut data = vec![p[0]; n * 2];
-    if p[0] != p[1] {
-        for d in data.chunks_exact_mut(2) {
-            d.copy_from_slice(&p);
-        }
-    }
-    data
-}
-
-/// One step of the largest |x| and the smallest non-zero |x| over finite samples, branch-free.
-#[inline(always)]
-fn min_max(x: f64, mx: &mut f64, mn: &mut f64) {
-    let a = x.abs();
-    // NaN compares false and infinity is excluded: only finite values count.
-    let a = if a < f64::INFINITY { a } else { 0.0 };
-    *mx = if a > *mx { a } else { *mx };
-    // Zero counts as infinity for the smallest non-zero.
-    let nz = if a > 0.0 { a } else { f64::INFINITY };
-    *mn = if nz < *mn { nz } else { *mn };
-}
-
 /// What [`fill_exact`] does, when it succeeds, without a division per sample: each sample `x`
 /// becomes `r = round(x · (1/q))` and counts only when `r · q == x` exactly (and `r` is in
 /// range). Then `x / q` lies within |r|·2⁻⁵² of `r`, so `fill_exact` would have written the same
-/// `r` and accepted it: the bytes are the same. Any sample that cannot be proven so (not a
+/// `r` and accepted it: the values are the same. Any sample that cannot be proven so (not a
 /// multiple, out of range, not finite, a step too small for the proof) makes it return false,
-/// and the caller runs `fill_exact` itself. Writes straight into interleaved little-endian
-/// `data` (slots past a lead's end keep their padding).
-fn fill_exact_fast(data: &mut [u8], leads: &[&[f64]], q: f64, min_raw: f64) -> bool {
+/// and the caller runs `fill_exact` itself. Writes lead after lead into `columns` (`samples`
+/// values per lead, `padding` past a shorter lead's end).
+fn fill_exact_fast(
+    columns: &mut [i16],
+    leads: &[&[f64]],
+    samples: usize,
+    (q, max_abs): (f64, f64),
+    min_raw: f64,
+    padding: i16,
+) -> bool {
     // Products of subnormal steps lose the relative accuracy the argument above needs.
-    if !(q.is_normal() && q > 1e-290) {
+    if !(q.is_normal() && q > 1e-290) || samples == 0 {
         return false;
     }
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 × 2^52, as in `round_fast`
     let inv = 1.0 / q;
-    let nch = leads.len().max(1);
+    // With every |x · inv| ≤ 32766 (rounding is monotonic: |x| ≤ max_abs gives
+    // |x · inv| ≤ max_abs · inv), every r is in range and only exactness needs checking.
+    let in_range = max_abs * inv <= 32766.0;
     const BLOCK: usize = 1024;
-    let mut column = [0i16; BLOCK];
-    for (c, lead) in leads.iter().enumerate() {
-        let at = 2 * c;
-        for (b, xs) in lead.chunks(BLOCK).enumerate() {
-            // Branch-free, so that it runs on vector registers: `t`'s low bits are the rounded
-            // value in two's complement (|x · inv| < 2^51), `r` the same value as a float.
-            // NaN and infinities fail `r * q == x`; they and anything out of range send the
-            // whole group to `fill_exact`.
-            let mut bad = 0u64;
-            for (out, &x) in column.iter_mut().zip(xs) {
-                let t = x * inv + MAGIC;
-                let r = t - MAGIC;
-                let fits = (r * q == x) & (r >= min_raw) & (r <= 32767.0);
-                bad |= u64::from(!fits);
-                *out = t.to_bits() as i16;
-            }
-            if bad != 0 {
-                return false;
-            }
-            let stride = 2 * nch;
-            let base = b * BLOCK * stride;
-            let Some(frames) = data.get_mut(base..base + xs.len() * stride) else {
-                return false;
+    for (lead, column) in leads.iter().zip(columns.chunks_exact_mut(samples)) {
+        let (head, rest) = column.split_at_mut(lead.len().min(samples));
+        rest.fill(padding);
+        for (outs, xs) in head.chunks_mut(BLOCK).zip(lead.chunks(BLOCK)) {
+            let bad = if in_range {
+                quantize_block::<false>(outs, xs, q, inv, min_raw)
+            } else {
+                quantize_block::<true>(outs, xs, q, inv, min_raw)
             };
-            for (i, v) in column.iter().take(xs.len()).enumerate() {
-                let o = i * stride + at;
-                if let Some(slot) = frames.get_mut(o..o + 2) {
-                    slot.copy_from_slice(&v.to_le_bytes());
-                }
+            if bad {
+                return false;
             }
         }
     }
     true
+}
+
+/// The loop of [`fill_exact_fast`]: true when some `x` is not proven exact (or, with `RANGE`,
+/// in range). Branch-free, so that it runs on vector registers: `t`'s low bits are the rounded
+/// value in two's complement (|x · inv| < 2^51), `r` the same value as a float. NaN and
+/// infinities fail `r * q == x`.
+#[inline(always)]
+fn quantize_block<const RANGE: bool>(
+    outs: &mut [i16],
+    xs: &[f64],
+    q: f64,
+    inv: f64,
+    min_raw: f64,
+) -> bool {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 × 2^52, as in `round_fast`
+    let mut bad = 0u64;
+    for (out, &x) in outs.iter_mut().zip(xs) {
+        let t = x * inv + MAGIC;
+        let r = t - MAGIC;
+        let fits = if RANGE {
+            (r * q == x) & (r >= min_raw) & (r <= 32767.0)
+        } else {
+            r * q == x
+        };
+        bad |= u64::from(!fits);
+        *out = t.to_bits() as i16;
+    }
+    bad != 0
 }
 
 /// Writes every finite sample as `round(x / q)`, clamped; true when each one was an exact
@@ -1521,22 +1652,16 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, a
         .iter()
         .map(|(_, s)| s.get(..g.samples).unwrap_or(s))
         .collect();
-    // Branch-free over the samples.
-    let needs_padding = slices.iter().any(|s| {
-        s.len() < g.samples
-            || s.iter().fold(false, |bad, x| {
-                bad | (x.abs() >= f64::INFINITY) | x.is_nan()
-            })
-    });
+    let scanned = scan(&slices);
+    let needs_padding = scanned.non_finite || slices.iter().any(|s| s.len() < g.samples);
     let padding = if mortara { 0i16 } else { PADDING };
     let min_raw = if needs_padding && !mortara {
         -32767.0
     } else {
         -32768.0
     };
-    let Quantized {
-        step_text, data, ..
-    } = quantize(&slices, g.samples, min_raw, padding, arith);
+    let Quantized { step_text, raw, .. } =
+        quantize(&slices, g.samples, scanned, min_raw, padding, arith);
     enc.item();
     enc.text(tags::WAVEFORM_ORIGINALITY, *b"CS", g.originality);
     enc.us(
@@ -1593,8 +1718,8 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, a
         enc.buf.extend_from_slice(&padding.to_le_bytes());
     }
     // `out_group` keeps this within 2^32 − 2 bytes.
-    enc.header(tags::WAVEFORM_DATA, *b"OW", data.len() as u32);
-    enc.buf.extend_from_slice(&data);
+    enc.header(tags::WAVEFORM_DATA, *b"OW", (2 * g.samples * nch) as u32);
+    raw.append_to(&mut enc.buf, nch);
     enc.item_end();
 }
 
@@ -1836,11 +1961,49 @@ fn write_with(
         .iter()
         .any(|s| !s.is_ascii());
 
-    let implicit = mortara;
+    // File meta information (always Explicit VR Little Endian), then the data set.
+    let ts = if mortara {
+        uids::IMPLICIT_VR_LITTLE_ENDIAN
+    } else {
+        uids::EXPLICIT_VR_LITTLE_ENDIAN
+    };
+    let version: String = format!("DICOMKIT_{}", env!("CARGO_PKG_VERSION"))
+        .chars()
+        .take(16)
+        .collect();
+    let mut meta = Enc {
+        buf: Vec::with_capacity(256),
+        implicit: false,
+    };
+    meta.header(tags::FILE_META_INFORMATION_VERSION, *b"OB", 2);
+    meta.buf.extend_from_slice(&[0, 1]);
+    meta.text(tags::MEDIA_STORAGE_SOP_CLASS_UID, *b"UI", sop_class.uid());
+    meta.text(tags::MEDIA_STORAGE_SOP_INSTANCE_UID, *b"UI", &instance_uid);
+    meta.text(tags::TRANSFER_SYNTAX_UID, *b"UI", ts);
+    meta.text(
+        tags::IMPLEMENTATION_CLASS_UID,
+        *b"UI",
+        crate::net::scp::IMPLEMENTATION_CLASS_UID,
+    );
+    meta.text(tags::IMPLEMENTATION_VERSION_NAME, *b"SH", &version);
     let samples: usize = groups.iter().map(|g| g.samples * g.leads.len()).sum();
+    let mut out = Vec::with_capacity(132 + 12 + meta.buf.len() + 2 * samples + 8192);
+    out.resize(128, 0);
+    out.extend_from_slice(b"DICM");
+    let mut group_length = Enc {
+        buf: out,
+        implicit: false,
+    };
+    group_length.ul(
+        tags::FILE_META_INFORMATION_GROUP_LENGTH,
+        meta.buf.len() as u32,
+    );
+    let mut out = group_length.buf;
+    out.extend_from_slice(&meta.buf);
+    // The data set goes straight after it.
     let mut enc = Enc {
-        buf: Vec::with_capacity(2 * samples + 8192),
-        implicit,
+        buf: out,
+        implicit: mortara,
     };
     let day = |t: NaiveDateTime| t.format("%Y%m%d").to_string();
     // Elements in ascending tag order.
@@ -1922,46 +2085,7 @@ fn write_with(
     }
     enc.seq_end();
 
-    // File meta information (always Explicit VR Little Endian), then the data set.
-    let ts = if mortara {
-        uids::IMPLICIT_VR_LITTLE_ENDIAN
-    } else {
-        uids::EXPLICIT_VR_LITTLE_ENDIAN
-    };
-    let version: String = format!("DICOMKIT_{}", env!("CARGO_PKG_VERSION"))
-        .chars()
-        .take(16)
-        .collect();
-    let mut meta = Enc {
-        buf: Vec::with_capacity(256),
-        implicit: false,
-    };
-    meta.header(tags::FILE_META_INFORMATION_VERSION, *b"OB", 2);
-    meta.buf.extend_from_slice(&[0, 1]);
-    meta.text(tags::MEDIA_STORAGE_SOP_CLASS_UID, *b"UI", sop_class.uid());
-    meta.text(tags::MEDIA_STORAGE_SOP_INSTANCE_UID, *b"UI", &instance_uid);
-    meta.text(tags::TRANSFER_SYNTAX_UID, *b"UI", ts);
-    meta.text(
-        tags::IMPLEMENTATION_CLASS_UID,
-        *b"UI",
-        crate::net::scp::IMPLEMENTATION_CLASS_UID,
-    );
-    meta.text(tags::IMPLEMENTATION_VERSION_NAME, *b"SH", &version);
-    let mut out = Vec::with_capacity(132 + 12 + meta.buf.len() + enc.buf.len());
-    out.resize(128, 0);
-    out.extend_from_slice(b"DICM");
-    let mut group_length = Enc {
-        buf: out,
-        implicit: false,
-    };
-    group_length.ul(
-        tags::FILE_META_INFORMATION_GROUP_LENGTH,
-        meta.buf.len() as u32,
-    );
-    let mut out = group_length.buf;
-    out.extend_from_slice(&meta.buf);
-    out.extend_from_slice(&enc.buf);
-    Ok(out)
+    Ok(enc.buf)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -2165,7 +2289,7 @@ mod tests {
 
     fn choose_step(leads: &[&[f64]], min_raw: f64) -> (String, f64) {
         let n = leads.iter().map(|l| l.len()).max().unwrap_or(0);
-        let q = quantize(leads, n, min_raw, 0, Arith::Fast);
+        let q = quantize(leads, n, scan(leads), min_raw, 0, Arith::Fast);
         (q.step_text, q.step)
     }
 
@@ -2293,15 +2417,44 @@ mod tests {
         for (name, g) in &groups {
             let leads: Vec<&[f64]> = g.iter().map(Vec::as_slice).collect();
             let n = leads.iter().map(|l| l.len()).max().unwrap_or(0);
+            let scanned = scan(&leads);
+            // The scan equals the plain per-sample definition.
+            let finite = || {
+                leads
+                    .iter()
+                    .flat_map(|l| l.iter())
+                    .filter(|x| x.is_finite())
+            };
+            assert_eq!(
+                scanned,
+                Scan {
+                    max_abs: finite().fold(0.0, |m, x| m.max(x.abs())),
+                    min_nz: finite()
+                        .filter(|x| **x != 0.0)
+                        .fold(f64::INFINITY, |m, x| m.min(x.abs())),
+                    non_finite: leads.iter().flat_map(|l| l.iter()).any(|x| !x.is_finite()),
+                },
+                "{name}"
+            );
+            let nch = leads.len();
             for (min_raw, padding) in [(-32768.0, 0i16), (-32767.0, PADDING)] {
-                let fast = quantize(&leads, n, min_raw, padding, Arith::Fast);
-                let reference = quantize(&leads, n, min_raw, padding, Arith::Reference);
+                let fast = quantize(&leads, n, scanned, min_raw, padding, Arith::Fast);
+                let reference = quantize(&leads, n, scanned, min_raw, padding, Arith::Reference);
                 assert_eq!(fast.step_text, reference.step_text, "{name}");
-                assert!(fast.data == reference.data, "{name}: bytes differ");
-                let mut data = padded_data(n * leads.len(), padding);
-                if fill_exact_fast(&mut data, &leads, fast.step, min_raw) {
+                let bytes = fast.raw.bytes(nch);
+                assert!(bytes == reference.raw.bytes(nch), "{name}: bytes differ");
+                assert_eq!(bytes.len(), 2 * n * nch, "{name}");
+                let mut columns = vec![0i16; n * nch];
+                if fill_exact_fast(
+                    &mut columns,
+                    &leads,
+                    n,
+                    (fast.step, scanned.max_abs),
+                    min_raw,
+                    padding,
+                ) {
                     fast_taken += 1;
-                    assert!(data == fast.data, "{name}");
+                    assert!(Raw::Columns(columns).bytes(nch) == bytes, "{name}");
                 }
             }
         }
