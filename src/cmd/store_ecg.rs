@@ -269,6 +269,8 @@ fn expand(paths: &[PathBuf]) -> Vec<(PathBuf, bool)> {
 
 /// Files converted per batch while the previous batch is sent.
 const PIPELINE_BATCH: usize = 32;
+/// Batches converted at once (each one's files on all cores), in input order.
+const PIPELINE_DEPTH: usize = 3;
 
 fn keep_copy(args: &Args, p: &Prepared) -> std::result::Result<(), String> {
     if let Some(out) = &args.out {
@@ -291,8 +293,8 @@ fn run_files(
     let (mut ok, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
     let mut network: Option<NetError> = None;
     // Conversion and sending overlap: while one batch is sent (in input order, over one
-    // association), the next is converted on all cores, each file's copy (--out) written by
-    // the thread that converted it.
+    // association), the next ones are converted on all cores, each file's copy (--out) written
+    // by the thread that converted it.
     type Converted = (
         std::result::Result<Prepared, EcgError>,
         std::result::Result<(), String>,
@@ -311,18 +313,22 @@ fn run_files(
             })
             .collect()
     };
-    let batches: Vec<&[(PathBuf, bool)]> = inputs.chunks(PIPELINE_BATCH).collect();
     std::thread::scope(|scope| -> Result<()> {
-        let mut pending = batches.first().map(|b| scope.spawn(move || convert(b)));
-        let mut next = 1;
-        while let Some(job) = pending.take() {
+        // PIPELINE_DEPTH batches are under way at once, so that the cores go on with the next
+        // batch while the last files of one are finished (no pause at batch ends).
+        let mut batches = inputs.chunks(PIPELINE_BATCH);
+        let mut pending = std::collections::VecDeque::with_capacity(PIPELINE_DEPTH);
+        loop {
+            while pending.len() < PIPELINE_DEPTH {
+                let Some(b) = batches.next() else { break };
+                pending.push_back(scope.spawn(move || convert(b)));
+            }
+            let Some(job) = pending.pop_front() else {
+                break;
+            };
             let prepared = job
                 .join()
                 .map_err(|_| Error::Internal("an ECG conversion thread panicked".into()))?;
-            if let Some(b) = batches.get(next) {
-                pending = Some(scope.spawn(move || convert(b)));
-                next += 1;
-            }
             for (path, explicit, (result, copy)) in prepared {
                 bar.inc(1);
                 let p = match result {

@@ -1176,12 +1176,13 @@ struct Scan {
 /// finite when every sample is (NaN and infinities make it NaN or infinite). Only when it is
 /// not (a non-finite sample, or a sum beyond f64) a second pass does it sample by sample.
 fn scan(leads: &[&[f64]]) -> Scan {
-    let (mut mx, mut mn, mut nf) = ([0.0_f64; 4], [f64::INFINITY; 4], [0.0_f64; 4]);
+    const L: usize = 4;
+    let (mut mx, mut mn, mut nf) = ([0.0_f64; L], [f64::INFINITY; L], [0.0_f64; L]);
     for lead in leads {
-        let (chunks, tail) = lead.as_chunks::<4>();
+        let (chunks, tail) = lead.as_chunks::<L>();
         for c in chunks {
-            for (((x, mx), mn), nf) in c.iter().zip(&mut mx).zip(&mut mn).zip(&mut nf) {
-                scan_one(*x, mx, mn, nf);
+            for j in 0..L {
+                scan_one(c[j], &mut mx[j], &mut mn[j], &mut nf[j]);
             }
         }
         for x in tail {
@@ -1308,6 +1309,55 @@ fn quantize(
             _ => q *= 1.001,
         }
     }
+}
+
+/// Samples per lead whose smallest non-zero |x| [`quantize_one_pass`] takes as its step.
+const STEP_GUESS_PREFIX: usize = 64;
+
+/// [`quantize`]'s result in one pass over the samples instead of two (the scan, then the
+/// quantisation), for the common case: every lead `samples` long, and the smallest non-zero
+/// |x| among the first [`STEP_GUESS_PREFIX`] samples of each lead is a step `q` (its DS text
+/// reads back as exactly `q`) of which every sample is an exact multiple in the 16-bit range.
+/// Then no sample is missing or non-finite (no padding), and the smallest non-zero |x| of the
+/// whole group is `q` itself (|x| = |r|·q ≥ q for every non-zero multiple, and the prefix
+/// holds one equal to `q`), so `quantize` would have chosen the same step first, proven it
+/// exact and written the same values. `None` when any of this fails: then `quantize` decides.
+fn quantize_one_pass(leads: &[&[f64]], samples: usize, arith: Arith) -> Option<Quantized> {
+    if arith != Arith::Fast || samples == 0 || leads.iter().any(|l| l.len() != samples) {
+        return None;
+    }
+    // Zero counts as infinity; NaN never compares less (and fails the exactness below).
+    let mut guess = f64::INFINITY;
+    for lead in leads {
+        for x in lead.iter().take(STEP_GUESS_PREFIX) {
+            let a = x.abs();
+            let nz = if a == 0.0 { f64::INFINITY } else { a };
+            guess = if nz < guess { nz } else { guess };
+        }
+    }
+    if !guess.is_finite() {
+        return None;
+    }
+    let step_text = ds(guess);
+    let q = step_text.parse::<f64>().ok().filter(|q| *q == guess)?;
+    if !(q.is_normal() && q > 1e-290) {
+        return None;
+    }
+    let inv = 1.0 / q;
+    let mut columns = vec![0i16; samples * leads.len()];
+    const BLOCK: usize = 1024;
+    for (lead, column) in leads.iter().zip(columns.chunks_exact_mut(samples)) {
+        for (outs, xs) in column.chunks_mut(BLOCK).zip(lead.chunks(BLOCK)) {
+            if quantize_block::<true>(outs, xs, q, inv, -32768.0) {
+                return None;
+            }
+        }
+    }
+    Some(Quantized {
+        step_text,
+        step: q,
+        raw: Raw::Columns(columns),
+    })
 }
 
 /// What [`fill_exact`] does, when it succeeds, without a division per sample: each sample `x`
@@ -1652,16 +1702,23 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, a
         .iter()
         .map(|(_, s)| s.get(..g.samples).unwrap_or(s))
         .collect();
-    let scanned = scan(&slices);
-    let needs_padding = scanned.non_finite || slices.iter().any(|s| s.len() < g.samples);
     let padding = if mortara { 0i16 } else { PADDING };
-    let min_raw = if needs_padding && !mortara {
-        -32767.0
-    } else {
-        -32768.0
-    };
-    let Quantized { step_text, raw, .. } =
-        quantize(&slices, g.samples, scanned, min_raw, padding, arith);
+    let (Quantized { step_text, raw, .. }, needs_padding) =
+        match quantize_one_pass(&slices, g.samples, arith) {
+            Some(q) => (q, false),
+            None => {
+                let scanned = scan(&slices);
+                let needs_padding =
+                    scanned.non_finite || slices.iter().any(|s| s.len() < g.samples);
+                let min_raw = if needs_padding && !mortara {
+                    -32767.0
+                } else {
+                    -32768.0
+                };
+                let q = quantize(&slices, g.samples, scanned, min_raw, padding, arith);
+                (q, needs_padding)
+            }
+        };
     enc.item();
     enc.text(tags::WAVEFORM_ORIGINALITY, *b"CS", g.originality);
     enc.us(
@@ -2460,6 +2517,97 @@ mod tests {
         }
         // The quantised sources (SCP-ECG, DICOM-ECG) take the multiplication path.
         assert!(fast_taken >= 12, "fast path taken {fast_taken} times");
+    }
+
+    /// The one-pass quantiser, when it answers, gives the step and bytes of the two-pass one
+    /// (scan, then quantise) on every group of every sample ECG, on the awkward groups and on
+    /// groups made to defeat its step guess; it answers for the real quantised ECGs and
+    /// declines whenever its conditions fail.
+    #[test]
+    fn one_pass_quantiser_equals_two_pass() {
+        let mut groups: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
+        for (name, ecg) in sample_ecgs() {
+            for w in ecg.rhythm.iter().chain(&ecg.median) {
+                let leads = w.leads.iter().map(|l| l.samples_uv.clone()).collect();
+                groups.push((name.clone(), leads));
+            }
+        }
+        for (i, g) in awkward_groups().into_iter().enumerate() {
+            groups.push((format!("synthetic {i}"), g));
+        }
+        // (name, group, whether the one-pass quantiser must answer)
+        let mut expected: Vec<(String, Vec<Vec<f64>>, bool)> = Vec::new();
+        for step in [2.5, 4.88, 0.1, 1e-3, 1.0] {
+            let base: Vec<f64> = (0..3000).map(|i| f64::from(i % 7 - 3) * step).collect();
+            let mut full = base.clone();
+            full[2000] = 32767.0 * step;
+            full[2001] = -32768.0 * step;
+            full[2002] = -0.0;
+            let flat = vec![0.0; 3000];
+            expected.push((
+                format!("{step}: full range"),
+                vec![full.clone(), flat.clone()],
+                true,
+            ));
+            let mut over = full.clone();
+            over[2500] = 32768.0 * step;
+            expected.push((
+                format!("{step}: out of range"),
+                vec![flat.clone(), over],
+                false,
+            ));
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5 * step] {
+                let mut b = full.clone();
+                b[2999] = bad;
+                expected.push((format!("{step}: late {bad}"), vec![full.clone(), b], false));
+            }
+            // The prefix shows only even multiples: the guess is twice the step.
+            let mut even: Vec<f64> = base.iter().map(|x| 2.0 * x).collect();
+            even[1000] = step;
+            expected.push((format!("{step}: coarse prefix"), vec![even], false));
+            expected.push((
+                format!("{step}: flat"),
+                vec![flat.clone(), flat.clone()],
+                false,
+            ));
+            expected.push((
+                format!("{step}: short lead"),
+                vec![full.clone(), full[..2000].to_vec()],
+                false,
+            ));
+        }
+        for (name, g, _) in &expected {
+            groups.push((name.clone(), g.clone()));
+        }
+        let (mut taken, mut declined) = (0, 0);
+        for (name, g) in &groups {
+            let leads: Vec<&[f64]> = g.iter().map(Vec::as_slice).collect();
+            let n = leads.iter().map(|l| l.len()).max().unwrap_or(0);
+            let nch = leads.len();
+            assert!(quantize_one_pass(&leads, n, Arith::Reference).is_none());
+            let one = quantize_one_pass(&leads, n, Arith::Fast);
+            if let Some((_, _, must)) = expected.iter().find(|(e, _, _)| e == name) {
+                assert_eq!(one.is_some(), *must, "{name}");
+            }
+            let Some(one) = one else {
+                declined += 1;
+                continue;
+            };
+            taken += 1;
+            let scanned = scan(&leads);
+            assert!(!scanned.non_finite, "{name}");
+            assert!(leads.iter().all(|l| l.len() == n), "{name}");
+            for arith in [Arith::Fast, Arith::Reference] {
+                let two = quantize(&leads, n, scanned, -32768.0, PADDING, arith);
+                assert_eq!(one.step_text, two.step_text, "{name}");
+                assert!(
+                    one.raw.bytes(nch) == two.raw.bytes(nch),
+                    "{name}: bytes differ"
+                );
+            }
+        }
+        assert!(taken >= 12, "one pass taken {taken} times");
+        assert!(declined >= 30, "one pass declined {declined} times");
     }
 
     /// Whole files: the writer with the fast quantiser makes byte-identical files to the one
