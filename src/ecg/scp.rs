@@ -261,10 +261,12 @@ impl<'a> CrcPass<'a> {
     fn of(&self, part: &[u8]) -> u16 {
         let a = (part.as_ptr() as usize).wrapping_sub(self.data.as_ptr() as usize);
         let b = a.wrapping_add(part.len());
-        if a >= 2 && a <= b && b <= self.end {
-            if let (Some(sa), Some(sb)) = (self.state(a), self.state(b)) {
-                return sb ^ crc_mulmod(sa ^ 0xFFFF, crc_shift(b - a));
-            }
+        if a >= 2
+            && a <= b
+            && b <= self.end
+            && let (Some(sa), Some(sb)) = (self.state(a), self.state(b))
+        {
+            return sb ^ crc_mulmod(sa ^ 0xFFFF, crc_shift(b - a));
         }
         crc_ccitt(part)
     }
