@@ -2746,6 +2746,53 @@ mod tests {
                 assert!(!same_verdict(&other, &bytes, &format!("{name}: rate")));
             }
         }
+        // Padding: a NaN, an infinity and a lead shorter than the others, which the writer
+        // writes as padding (the fast check leaves padded groups to the generic one): the
+        // written file holds the ECG, and values or lengths changed there are mismatches, with
+        // the generic check's verdict and message.
+        let (_, base) = sample_ecgs()
+            .into_iter()
+            .find(|(n, _)| n.ends_with("Example.scp"))
+            .expect("Example.scp");
+        let mut ecg = base.clone();
+        let lead = |e: &mut Ecg, i: usize| -> Vec<f64> {
+            e.rhythm
+                .as_ref()
+                .and_then(|w| w.leads.get(i))
+                .map(|l| l.samples_uv.clone())
+                .expect("lead")
+        };
+        let set = |e: &mut Ecg, i: usize, v: Vec<f64>| {
+            if let Some(l) = e.rhythm.as_mut().and_then(|w| w.leads.get_mut(i)) {
+                l.samples_uv = v;
+            }
+        };
+        let (mut l0, mut l1, l2) = (lead(&mut ecg, 0), lead(&mut ecg, 1), lead(&mut ecg, 2));
+        l0[10] = f64::NAN;
+        l1[20] = f64::INFINITY;
+        set(&mut ecg, 0, l0.clone());
+        set(&mut ecg, 1, l1);
+        set(&mut ecg, 2, l2[..3000].to_vec());
+        for mortara in [false, true] {
+            let options = WriteOptions {
+                mortara_compat: mortara,
+                ..WriteOptions::default()
+            };
+            let bytes = write(&ecg, &options).expect("write");
+            assert!(same_verdict(&ecg, &bytes, "padded"), "mortara={mortara}");
+            let mut other = ecg.clone();
+            let mut v = l0.clone();
+            v[10] = 5.0;
+            set(&mut other, 0, v);
+            assert!(!same_verdict(
+                &other,
+                &bytes,
+                "value where the file has padding"
+            ));
+            let mut other = ecg.clone();
+            set(&mut other, 2, l2.clone());
+            assert!(!same_verdict(&other, &bytes, "short lead lengthened"));
+        }
         // Both kinds of outcome were exercised.
         assert!(
             rejected > 100 && accepted > 100,
