@@ -940,14 +940,6 @@ impl Bits<'_> {
         w << (self.pos % 8)
     }
 
-    /// A full 64-bit window (at least 57 valid bits) when 8 bytes are left from `pos`.
-    #[inline(always)]
-    fn full_window(&self) -> Option<u64> {
-        let byte = self.pos / 8;
-        let b = self.data.get(byte..)?.first_chunk::<8>()?;
-        Some(u64::from_be_bytes(*b) << (self.pos % 8))
-    }
-
     fn left(&self) -> usize {
         (self.data.len() * 8).saturating_sub(self.pos)
     }
@@ -1132,21 +1124,24 @@ fn multi_run(
     let shift = 64 - u32::from(table.max_prefix);
     let fast = table.fast.as_slice();
     let (values, meta) = (&*multi.values, &*multi.meta);
-    let mut n = *count;
-    'refill: while n + 4 <= cap {
-        // One load serves up to four lookups (4 × 12 ≤ 48 of its ≥ 57 bits): the window is
-        // shifted along, keeping the memory load off the lookup-to-lookup dependency chain.
-        let Some(mut w) = bits.full_window() else {
+    let data = bits.data;
+    let (mut n, mut pos) = (*count, bits.pos);
+    // Four lookups store at most 16 values from `n` on; they go into a block of 32 slots, so
+    // that an offset masked to 0..=15 needs no bounds check. `n + 16 <= cap` keeps the count
+    // within `cap`.
+    while n + 16 <= cap {
+        let Some(block) = out.get_mut(n..).and_then(|o| o.first_chunk_mut::<32>()) else {
             break;
         };
-        let mut used = 0u32;
+        // One load serves up to four lookups (4 × 12 ≤ 48 of its ≥ 57 bits): the window is
+        // shifted along, keeping the memory load off the lookup-to-lookup dependency chain.
+        let Some(b) = data.get(pos / 8..).and_then(|d| d.first_chunk::<8>()) else {
+            break;
+        };
+        let mut w = u64::from_be_bytes(*b) << (pos % 8);
+        let (mut used, mut off) = (0u32, 0usize);
+        let mut stop = false;
         for _ in 0..4 {
-            let Some(slots) = out
-                .get_mut(n..cap.min(n + 4))
-                .and_then(|o| o.first_chunk_mut::<4>())
-            else {
-                break;
-            };
             // < 2^12: in range of both tables.
             let index = (w >> (64 - MULTI_BITS)) as usize;
             let m = meta[index];
@@ -1157,7 +1152,8 @@ fn multi_run(
                 // The first code is longer than the multi table's window (or a switch).
                 let slot = fast.get((w >> shift) as usize).copied().unwrap_or(0);
                 if slot & FAST_VALID == 0 {
-                    break 'refill; // a switch or an invalid code: the general loop decides
+                    stop = true; // a switch or an invalid code: the general loop decides
+                    break;
                 }
                 let len = slot & 0x1f;
                 let extra = (slot >> 5) & 0x3f;
@@ -1167,19 +1163,27 @@ fn multi_run(
                 } else {
                     value + (((w << len) as i64) >> (64 - extra))
                 };
-                slots[0] = d as i16;
-                n += 1;
+                block[0] = d as i16;
+                off = 1;
                 used = len + extra;
                 break;
             }
-            *slots = values[index];
+            let o = off & 15;
+            if let Some(slots) = block.get_mut(o..o + 4) {
+                slots.copy_from_slice(&values[index]);
+            }
             let len = u32::from(m & 15);
             w <<= len;
             used += len;
-            n += usize::from(m >> 4);
+            off += usize::from(m >> 4);
         }
-        bits.pos += used as usize;
+        n += off;
+        pos += used as usize;
+        if stop {
+            break;
+        }
     }
+    bits.pos = pos;
     *count = n;
 }
 
