@@ -1233,6 +1233,12 @@ fn to_frames(raw: Vec<i16>) -> Raw {
     Raw::Frames(raw)
 }
 
+/// The largest |sample| (µV) the writer takes: the step for it (|x| / 32000) must still be a
+/// decimal string of at most 16 characters without an exponent (below 10^16 µV). Larger values
+/// (a corrupt digit string) are refused rather than written with a step that flattens the rest
+/// of the signal.
+const MAX_SAMPLE_UV: f64 = 1e19;
+
 /// Quantises `leads` (each padded to `samples`) for raw values in `min_raw..=32767`. The step is
 /// the file's native resolution when the samples are exact multiples of one (so nothing is lost),
 /// otherwise the finest step that fits the largest value. Only finite samples are considered;
@@ -1244,11 +1250,17 @@ fn quantize(
     min_raw: f64,
     padding: i16,
     arith: Arith,
-) -> Quantized {
+) -> Result<Quantized, String> {
     let nch = leads.len();
     let Scan {
         max_abs, min_nz, ..
     } = scanned;
+    if max_abs > MAX_SAMPLE_UV {
+        return Err(format!(
+            "a sample of {max_abs:e} µV is beyond the ±{MAX_SAMPLE_UV:e} µV a 16-bit waveform \
+             with a decimal-string sensitivity can hold"
+        ));
+    }
     // The division path's interleaved raw values, made on first use.
     let mut raw: Vec<i16> = Vec::new();
     let raw_of = |raw: &mut Vec<i16>| {
@@ -1259,11 +1271,11 @@ fn quantize(
     if max_abs == 0.0 {
         raw_of(&mut raw);
         fill(&mut raw, leads, 1.0, min_raw);
-        return Quantized {
+        return Ok(Quantized {
             step_text: "1".to_owned(),
             step: 1.0,
             raw: to_frames(raw),
-        };
+        });
     }
     let mut columns: Vec<i16> = Vec::new();
     for k in 1..=16 {
@@ -1277,20 +1289,20 @@ fn quantize(
                 columns = vec![0i16; samples * nch];
             }
             if fill_exact_fast(&mut columns, leads, samples, (q, max_abs), min_raw, padding) {
-                return Quantized {
+                return Ok(Quantized {
                     step_text: s,
                     step: q,
                     raw: Raw::Columns(columns),
-                };
+                });
             }
         }
         raw_of(&mut raw);
         if fill_exact(&mut raw, leads, q, min_raw) {
-            return Quantized {
+            return Ok(Quantized {
                 step_text: s,
                 step: q,
                 raw: to_frames(raw),
-            };
+            });
         }
     }
     let mut q = (max_abs / 32000.0).max(1e-6);
@@ -1300,11 +1312,11 @@ fn quantize(
             Ok(p) if p > 0.0 && max_abs / p <= 32767.0 => {
                 raw_of(&mut raw);
                 fill(&mut raw, leads, p, min_raw);
-                return Quantized {
+                return Ok(Quantized {
                     step_text: s,
                     step: p,
                     raw: to_frames(raw),
-                };
+                });
             }
             _ => q *= 1.001,
         }
@@ -1695,7 +1707,13 @@ fn lead_code(name: &str, mortara: bool) -> (String, &'static str, Option<&'stati
 /// group) or not finite are padding: value 0 in the Mortara variant, else −32768, which is
 /// then reserved (other samples clamped to ±32767); a group without padding uses the whole
 /// 16-bit range and declares no padding value.
-fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, arith: Arith) {
+fn encode_group(
+    enc: &mut Enc,
+    g: &OutGroup,
+    filters: &Filters,
+    mortara: bool,
+    arith: Arith,
+) -> Result<(), EcgError> {
     let nch = g.leads.len();
     let slices: Vec<&[f64]> = g
         .leads
@@ -1715,7 +1733,8 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, a
                 } else {
                     -32768.0
                 };
-                let q = quantize(&slices, g.samples, scanned, min_raw, padding, arith);
+                let q = quantize(&slices, g.samples, scanned, min_raw, padding, arith)
+                    .map_err(|e| EcgError::Unwritable(format!("{} group: {e}", g.label)))?;
                 (q, needs_padding)
             }
         };
@@ -1778,6 +1797,7 @@ fn encode_group(enc: &mut Enc, g: &OutGroup, filters: &Filters, mortara: bool, a
     enc.header(tags::WAVEFORM_DATA, *b"OW", (2 * g.samples * nch) as u32);
     raw.append_to(&mut enc.buf, nch);
     enc.item_end();
+    Ok(())
 }
 
 /// The Waveform Annotation Sequence: statements, then the measurements.
@@ -2138,7 +2158,7 @@ fn write_with(
     encode_annotations(&mut enc, ecg, mortara);
     enc.seq(tags::WAVEFORM_SEQUENCE);
     for g in &groups {
-        encode_group(&mut enc, g, &ecg.filters, mortara, arith);
+        encode_group(&mut enc, g, &ecg.filters, mortara, arith)?;
     }
     enc.seq_end();
 
@@ -2346,7 +2366,7 @@ mod tests {
 
     fn choose_step(leads: &[&[f64]], min_raw: f64) -> (String, f64) {
         let n = leads.iter().map(|l| l.len()).max().unwrap_or(0);
-        let q = quantize(leads, n, scan(leads), min_raw, 0, Arith::Fast);
+        let q = quantize(leads, n, scan(leads), min_raw, 0, Arith::Fast).expect("quantize");
         (q.step_text, q.step)
     }
 
@@ -2495,8 +2515,10 @@ mod tests {
             );
             let nch = leads.len();
             for (min_raw, padding) in [(-32768.0, 0i16), (-32767.0, PADDING)] {
-                let fast = quantize(&leads, n, scanned, min_raw, padding, Arith::Fast);
-                let reference = quantize(&leads, n, scanned, min_raw, padding, Arith::Reference);
+                let fast =
+                    quantize(&leads, n, scanned, min_raw, padding, Arith::Fast).expect("quantize");
+                let reference = quantize(&leads, n, scanned, min_raw, padding, Arith::Reference)
+                    .expect("quantize");
                 assert_eq!(fast.step_text, reference.step_text, "{name}");
                 let bytes = fast.raw.bytes(nch);
                 assert!(bytes == reference.raw.bytes(nch), "{name}: bytes differ");
@@ -2517,6 +2539,44 @@ mod tests {
         }
         // The quantised sources (SCP-ECG, DICOM-ECG) take the multiplication path.
         assert!(fast_taken >= 12, "fast path taken {fast_taken} times");
+    }
+
+    /// A corrupt, astronomically large sample (a fuzzed aECG digit string read as 1.4e120 µV)
+    /// is refused with a clear error instead of a step that flattens the rest of the signal
+    /// (which the round-trip check then rejected after a long search for a step); values up
+    /// to the limit are written and round-trip.
+    #[test]
+    fn astronomical_samples_are_refused() {
+        let (_, base) = sample_ecgs()
+            .into_iter()
+            .find(|(n, _)| n.ends_with("Example.scp"))
+            .expect("Example.scp");
+        for (value, ok) in [
+            (1.4e120, false),
+            (-2e19, false),
+            (f64::MAX, false),
+            (9e18, true),
+        ] {
+            let mut ecg = base.clone();
+            if let Some(l) = ecg.rhythm.as_mut().and_then(|w| w.leads.get_mut(0)) {
+                l.samples_uv[100] = value;
+            }
+            let written = write(&ecg, &WriteOptions::default());
+            match written {
+                Ok(bytes) => {
+                    assert!(ok, "{value} written");
+                    verify_written(&ecg, &bytes).expect("round trip");
+                }
+                Err(e) => {
+                    assert!(!ok, "{value}: {e}");
+                    let e = e.to_string();
+                    assert!(
+                        e.starts_with("cannot write it as a DICOM ECG: RHYTHM group: a sample of"),
+                        "{e}"
+                    );
+                }
+            }
+        }
     }
 
     /// The one-pass quantiser, when it answers, gives the step and bytes of the two-pass one
@@ -2598,7 +2658,7 @@ mod tests {
             assert!(!scanned.non_finite, "{name}");
             assert!(leads.iter().all(|l| l.len() == n), "{name}");
             for arith in [Arith::Fast, Arith::Reference] {
-                let two = quantize(&leads, n, scanned, -32768.0, PADDING, arith);
+                let two = quantize(&leads, n, scanned, -32768.0, PADDING, arith).expect("two");
                 assert_eq!(one.step_text, two.step_text, "{name}");
                 assert!(
                     one.raw.bytes(nch) == two.raw.bytes(nch),

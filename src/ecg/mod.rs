@@ -224,6 +224,9 @@ pub enum EcgError {
         /// What is wrong.
         reason: String,
     },
+    /// The ECG was read but cannot be written as DICOM.
+    #[error("cannot write it as a DICOM ECG: {0}")]
+    Unwritable(String),
 }
 
 impl EcgError {
