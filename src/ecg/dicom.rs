@@ -1352,7 +1352,8 @@ fn quantize_one_pass(leads: &[&[f64]], samples: usize, arith: Arith) -> Option<Q
     }
     let step_text = ds(guess);
     let q = step_text.parse::<f64>().ok().filter(|q| *q == guess)?;
-    if !(q.is_normal() && q > 1e-290) {
+    // Steps that could reach past MAX_SAMPLE_UV are left to `quantize`, which refuses them.
+    if !(q.is_normal() && q > 1e-290 && q * 32768.0 <= MAX_SAMPLE_UV) {
         return None;
     }
     let inv = 1.0 / q;
@@ -2515,10 +2516,18 @@ mod tests {
             );
             let nch = leads.len();
             for (min_raw, padding) in [(-32768.0, 0i16), (-32767.0, PADDING)] {
-                let fast =
-                    quantize(&leads, n, scanned, min_raw, padding, Arith::Fast).expect("quantize");
-                let reference = quantize(&leads, n, scanned, min_raw, padding, Arith::Reference)
-                    .expect("quantize");
+                let fast = quantize(&leads, n, scanned, min_raw, padding, Arith::Fast);
+                let reference = quantize(&leads, n, scanned, min_raw, padding, Arith::Reference);
+                let (fast, reference) = match (fast, reference) {
+                    (Ok(f), Ok(r)) => (f, r),
+                    // Values beyond MAX_SAMPLE_UV: both refuse, alike.
+                    (Err(f), Err(r)) => {
+                        assert_eq!(f, r, "{name}");
+                        assert!(scanned.max_abs > MAX_SAMPLE_UV, "{name}");
+                        continue;
+                    }
+                    (f, r) => panic!("{name}: {:?} vs {:?}", f.err(), r.err()),
+                };
                 assert_eq!(fast.step_text, reference.step_text, "{name}");
                 let bytes = fast.raw.bytes(nch);
                 assert!(bytes == reference.raw.bytes(nch), "{name}: bytes differ");
@@ -2551,6 +2560,21 @@ mod tests {
             .into_iter()
             .find(|(n, _)| n.ends_with("Example.scp"))
             .expect("Example.scp");
+        // Every lead a multiple of `step` (−3..3 steps), lead 0 reaching `top` steps.
+        let multiples = |step: f64, top: f64| {
+            let mut ecg = base.clone();
+            if let Some(w) = ecg.rhythm.as_mut() {
+                for l in &mut w.leads {
+                    for (i, x) in l.samples_uv.iter_mut().enumerate() {
+                        *x = ((i % 7) as f64 - 3.0) * step;
+                    }
+                }
+                if let Some(x) = w.leads.get_mut(0).and_then(|l| l.samples_uv.get_mut(100)) {
+                    *x = top * step;
+                }
+            }
+            ecg
+        };
         for (value, ok) in [
             (1.4e120, false),
             (-2e19, false),
@@ -2577,6 +2601,12 @@ mod tests {
                 }
             }
         }
+        // Exact multiples of a huge step (the one-pass quantiser's case) obey the same limit.
+        let e = write(&multiples(1e15, 32767.0), &WriteOptions::default()).expect_err("refused");
+        assert!(e.to_string().contains("is beyond the ±1e19 µV"), "{e}");
+        let ecg = multiples(1e14, 32767.0);
+        let bytes = write(&ecg, &WriteOptions::default()).expect("written");
+        verify_written(&ecg, &bytes).expect("round trip");
     }
 
     /// The one-pass quantiser, when it answers, gives the step and bytes of the two-pass one
