@@ -699,12 +699,12 @@ impl Parser {
         if !seq.has_digits {
             return Err(bad(format!("lead sequence {code} has no digits")));
         }
-        let name = match leads::by_mdc(&code) {
+        // A known lead by its code, or by what follows `_ECG_LEAD_` (a code with stray text
+        // before it), under its usual name; else that text as it is.
+        let suffix = code.get(pos + "_ECG_LEAD_".len()..).unwrap_or(&code);
+        let name = match leads::by_mdc(&code).or_else(|| leads::by_mdc(suffix)) {
             Some(l) => l.name.to_owned(),
-            None => code
-                .get(pos + "_ECG_LEAD_".len()..)
-                .unwrap_or(&code)
-                .to_owned(),
+            None => suffix.to_owned(),
         };
         let mut warn = Vec::new();
         let mut to_uv = |pq: &Option<(f64, String)>, what: &str, default: f64| -> f64 {
@@ -975,6 +975,19 @@ mod tests {
             ecg.acquired.map(|t| t.to_string()).as_deref(),
             Some("2024-01-02 03:04:05.500")
         );
+    }
+
+    /// A lead code with stray text before `MDC_ECG_LEAD_` still names the lead by its usual
+    /// name ("aVR", not the code's "AVR"), so that the DICOM writer's round trip matches.
+    #[test]
+    fn prefixed_lead_code_gets_the_usual_name() {
+        let doc = DOC.replace("\"MDC_ECG_LEAD_AVR\"", "\"   0MDC_ECG_LEAD_AVR\"");
+        assert_ne!(doc, DOC);
+        let ecg = read(doc.as_bytes()).expect("reads");
+        assert_eq!(ecg.rhythm.as_ref().expect("rhythm").leads[0].name, "aVR");
+        let unknown = DOC.replace("\"MDC_ECG_LEAD_AVR\"", "\"X_ECG_LEAD_Weird\"");
+        let ecg = read(unknown.as_bytes()).expect("reads");
+        assert_eq!(ecg.rhythm.as_ref().expect("rhythm").leads[0].name, "Weird");
     }
 
     #[test]

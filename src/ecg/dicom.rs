@@ -2207,7 +2207,7 @@ fn compare(
     let n_orig = o.samples_per_lead();
     let fixed = (fixed_s * o.sampling_rate_hz).round() as usize;
     for (lead, ch) in o.leads.iter().zip(&w.channels) {
-        if leads::by_name(&lead.name).is_some() && ch.name != lead.name {
+        if leads::by_name(&lead.name).is_some_and(|l| ch.name != l.name) {
             return Err(bad(format!(
                 "round trip: {what} lead {} read back as {}",
                 lead.name, ch.name
@@ -2882,6 +2882,22 @@ mod tests {
             let mut other = ecg.clone();
             set(&mut other, 2, l2.clone());
             assert!(!same_verdict(&other, &bytes, "short lead lengthened"));
+        }
+        // A lead name in another case ("AVF", as a fuzzed aECG code gave) is written under its
+        // code and read back under the usual name: the same lead, for both checks.
+        let mut ecg = base.clone();
+        ecg.rhythm
+            .as_mut()
+            .and_then(|w| w.leads.iter_mut().find(|l| l.name == "aVF"))
+            .expect("aVF")
+            .name = "AVF".into();
+        for mortara in [false, true] {
+            let options = WriteOptions {
+                mortara_compat: mortara,
+                ..WriteOptions::default()
+            };
+            let bytes = write(&ecg, &options).expect("write");
+            assert!(same_verdict(&ecg, &bytes, "AVF"), "mortara={mortara}");
         }
         // Both kinds of outcome were exercised.
         assert!(

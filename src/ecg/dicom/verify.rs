@@ -380,7 +380,7 @@ fn same(original: Option<&Waveform>, written: Option<&Group<'_>>, fixed_s: f64) 
     let (pairs, _) = data.as_chunks::<2>();
     let mut column: Vec<i16> = Vec::new();
     for (c, (lead, ch)) in o.leads.iter().zip(&w.channels).enumerate() {
-        if leads::by_name(&lead.name).is_some() && ch.name != lead.name {
+        if leads::by_name(&lead.name).is_some_and(|l| ch.name != l.name) {
             return false;
         }
         let tolerance = ch.step_uv * (1.0 + 1e-9) + 1e-9;
