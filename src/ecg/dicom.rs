@@ -2477,11 +2477,10 @@ mod tests {
         groups
     }
 
-    /// The fast quantiser writes the same step and bytes as the division-per-sample one on
-    /// every group of every sample ECG and on awkward synthetic groups, for both ranges.
-    #[test]
-    fn fast_quantiser_equals_reference() {
-        let mut groups: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
+    /// Every group (rhythm, median) of every sample ECG, then the awkward synthetic groups, each
+    /// named.
+    fn quantiser_groups() -> Vec<(String, Vec<Vec<f64>>)> {
+        let mut groups = Vec::new();
         for (name, ecg) in sample_ecgs() {
             for w in ecg.rhythm.iter().chain(&ecg.median) {
                 let leads = w.leads.iter().map(|l| l.samples_uv.clone()).collect();
@@ -2491,6 +2490,14 @@ mod tests {
         for (i, g) in awkward_groups().into_iter().enumerate() {
             groups.push((format!("synthetic {i}"), g));
         }
+        groups
+    }
+
+    /// The fast quantiser writes the same step and bytes as the division-per-sample one on
+    /// every group of every sample ECG and on awkward synthetic groups, for both ranges.
+    #[test]
+    fn fast_quantiser_equals_reference() {
+        let groups = quantiser_groups();
         let mut fast_taken = 0;
         for (name, g) in &groups {
             let leads: Vec<&[f64]> = g.iter().map(Vec::as_slice).collect();
@@ -2615,16 +2622,7 @@ mod tests {
     /// declines whenever its conditions fail.
     #[test]
     fn one_pass_quantiser_equals_two_pass() {
-        let mut groups: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
-        for (name, ecg) in sample_ecgs() {
-            for w in ecg.rhythm.iter().chain(&ecg.median) {
-                let leads = w.leads.iter().map(|l| l.samples_uv.clone()).collect();
-                groups.push((name.clone(), leads));
-            }
-        }
-        for (i, g) in awkward_groups().into_iter().enumerate() {
-            groups.push((format!("synthetic {i}"), g));
-        }
+        let mut groups = quantiser_groups();
         // (name, group, whether the one-pass quantiser must answer)
         let mut expected: Vec<(String, Vec<Vec<f64>>, bool)> = Vec::new();
         for step in [2.5, 4.88, 0.1, 1e-3, 1.0] {

@@ -2118,21 +2118,26 @@ mod tests {
         Ok((v, short))
     }
 
-    #[test]
-    fn crc_ccitt_check_value() {
-        // CRC-16/CCITT-FALSE check value.
-        assert_eq!(crc_ccitt(b"123456789"), 0x29B1);
-        assert_eq!(crc_ccitt(b""), 0xFFFF);
-        // Slicing-by-16 equals the byte-at-a-time CRC at every length and alignment.
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
-        let data: Vec<u8> = (0..1000)
+    /// `n` pseudo-random bytes (xorshift64 from `seed`).
+    fn xorshift_bytes(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed;
+        (0..n)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 x as u8
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn crc_ccitt_check_value() {
+        // CRC-16/CCITT-FALSE check value.
+        assert_eq!(crc_ccitt(b"123456789"), 0x29B1);
+        assert_eq!(crc_ccitt(b""), 0xFFFF);
+        // Slicing-by-16 equals the byte-at-a-time CRC at every length and alignment.
+        let data = xorshift_bytes(0x2545_f491_4f6c_dd1d, 1000);
         for start in 0..17 {
             for end in (start..data.len()).step_by(7) {
                 let d = &data[start..end];
@@ -2146,15 +2151,7 @@ mod tests {
     /// checkpoints, empty parts and parts outside the pass).
     #[test]
     fn crc_of_part_from_one_pass() {
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-        let data: Vec<u8> = (0..1500)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let data = xorshift_bytes(0x9e37_79b9_7f4a_7c15, 1500);
         for end in [data.len(), 1000, 600] {
             let pass = CrcPass::new(&data, end);
             assert_eq!(pass.record(), crc_ccitt(&data[2..end]));
