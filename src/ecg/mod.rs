@@ -184,8 +184,14 @@ pub struct Ecg {
     pub measurements: Measurements,
     /// The cart's interpretation statements, in order.
     pub statements: Vec<String>,
-    /// What was read despite being wrong (CRC mismatch, odd values...).
+    /// What was read despite being odd (unusual values, quirks read unambiguously...). The
+    /// record is still whole.
     pub warnings: Vec<String>,
+    /// Why the record is not whole or not consistent: rhythm data missing or cut short, a
+    /// declared length or CRC that disagrees with what is there. Readers note these and go on
+    /// where they can; [`ReadOptions::accept_partial`] decides whether such a record is refused
+    /// ([`EcgError::Partial`], the default) or used, marked partial.
+    pub defects: Vec<String>,
 }
 
 impl Ecg {
@@ -203,8 +209,63 @@ impl Ecg {
             measurements: Measurements::default(),
             statements: Vec::new(),
             warnings: Vec::new(),
+            defects: Vec::new(),
         }
     }
+
+    /// The record is incomplete or inconsistent (it has [`Ecg::defects`]).
+    pub fn is_partial(&self) -> bool {
+        !self.defects.is_empty()
+    }
+}
+
+/// How strictly an ECG is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    /// Use a record that has [`Ecg::defects`] (cut short, CRC or length mismatch) instead of
+    /// refusing it; its defects become warnings and the record is marked partial.
+    pub accept_partial: bool,
+}
+
+/// The strict/lenient rule, applied once after a reader: a record with [`Ecg::defects`] is
+/// refused ([`EcgError::Partial`]) unless `options.accept_partial`, in which case it is kept
+/// with `defects` in place (so that outputs can mark it partial).
+pub fn accept(ecg: Ecg, options: &ReadOptions) -> Result<Ecg, EcgError> {
+    if ecg.defects.is_empty() || options.accept_partial {
+        return Ok(ecg);
+    }
+    Err(EcgError::Partial {
+        format: ecg.format,
+        reasons: ecg.defects.join("; "),
+    })
+}
+
+/// Most samples one lead may hold: 24 hours at 1 kHz (a day-long Holter at the highest rate the
+/// DICOM ECG IODs allow). Longer leads are refused before they are allocated.
+pub const MAX_SAMPLES_PER_LEAD: usize = 86_400_000;
+/// Most samples one record may hold over all its leads and both waveforms (2^28: 2 GiB as the
+/// f64 model, 512 MiB as 16-bit DICOM Waveform Data, under the 4 GiB a DICOM element can hold;
+/// a 12-lead 24 h Holter at 250 Hz is 259 M).
+pub const MAX_SAMPLES_TOTAL: usize = 1 << 28;
+
+/// Refuse a lead of `per_lead` samples or a record of `total` samples beyond the limits
+/// ([`MAX_SAMPLES_PER_LEAD`], [`MAX_SAMPLES_TOTAL`]): call before allocating them.
+pub fn check_sample_counts(format: Format, per_lead: u64, total: u64) -> Result<(), EcgError> {
+    if per_lead > MAX_SAMPLES_PER_LEAD as u64 {
+        return Err(EcgError::TooLarge {
+            format,
+            reason: format!(
+                "a lead of {per_lead} samples (at most {MAX_SAMPLES_PER_LEAD}, 24 h at 1 kHz)"
+            ),
+        });
+    }
+    if total > MAX_SAMPLES_TOTAL as u64 {
+        return Err(EcgError::TooLarge {
+            format,
+            reason: format!("{total} samples in all (at most {MAX_SAMPLES_TOTAL})"),
+        });
+    }
+    Ok(())
 }
 
 /// Why an ECG could not be read.
@@ -222,6 +283,23 @@ pub enum EcgError {
         /// The format.
         format: Format,
         /// What is wrong.
+        reason: String,
+    },
+    /// The record is incomplete or inconsistent ([`Ecg::defects`]) and partial records were
+    /// not accepted.
+    #[error("incomplete {format} record: {reasons} (--accept-partial reads what is there)")]
+    Partial {
+        /// The format.
+        format: Format,
+        /// The defects, joined with "; ".
+        reasons: String,
+    },
+    /// The record is larger than the documented limits.
+    #[error("{format} record too large: {reason}")]
+    TooLarge {
+        /// The format.
+        format: Format,
+        /// What is too large.
         reason: String,
     },
     /// The ECG was read but cannot be written as DICOM.
