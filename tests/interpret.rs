@@ -478,3 +478,87 @@ fn ecg_infer_pipeline_into_interpret() {
         }
     }
 }
+
+/// A 10 s, 12-lead WFDB record at 500 Hz whose samples are all zero (nothing to measure).
+fn flat_record(dir: &std::path::Path) -> std::path::PathBuf {
+    let hea = dir.join("flat.hea");
+    let mut text = String::from("flat 12 500 5000\n");
+    for lead in [
+        "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
+    ] {
+        text.push_str(&format!("flat.dat 16 200/mV 16 0 0 0 0 {lead}\n"));
+    }
+    std::fs::write(&hea, text).unwrap();
+    std::fs::write(dir.join("flat.dat"), vec![0u8; 5000 * 12 * 2]).unwrap();
+    hea
+}
+
+#[test]
+fn a_signal_that_cannot_be_measured_is_never_read_out_as_normal() {
+    let dir = tempfile::tempdir().unwrap();
+    let hea = flat_record(dir.path());
+    // Signal only: no read-out at all, an error row, exit 6 (every record failed).
+    let out = dicomkit()
+        .args(["interpret", "--format", "csv"])
+        .arg(&hea)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let rows = csv_records(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0]["error"].contains("signal not measured"),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows[0]["severity"], "");
+    assert_eq!(rows[0]["primary_finding"], "");
+    assert_eq!(rows[0]["hr_bpm"], "");
+    // With the model: the labels are read out, but with low confidence and the reason first.
+    let (clinical, _) = models(dir.path());
+    let out = dicomkit()
+        .args(["interpret", "--format", "csv"])
+        .args(["--ort-lib".as_ref(), library().as_os_str()])
+        .args(["--clinical-model".as_ref(), clinical.as_os_str()])
+        .arg(&hea)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = csv_records(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r["confidence"], "low", "{r:?}");
+    assert!(r["reasons"].starts_with("signal not measured ("), "{r:?}");
+    assert_ne!(r["primary_finding"], "No finding", "{r:?}");
+    assert_eq!(r["hr_bpm"], "");
+    assert_eq!(r["qrs_ms"], "");
+}
+
+#[test]
+fn an_xml_that_is_no_aecg_is_not_a_recognised_ecg_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let muse = dir.path().join("muse.xml");
+    std::fs::write(
+        &muse,
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!DOCTYPE RestingECG SYSTEM \"restecg.dtd\">\n<RestingECG><MuseInfo><MuseVersion>8.0.2.10132</MuseVersion></MuseInfo></RestingECG>\n",
+    )
+    .unwrap();
+    let out = dicomkit()
+        .args(["interpret", "--format", "csv"])
+        .arg(&muse)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let rows = csv_records(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0]["error"].contains("not a recognised ECG format"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(!rows[0]["error"].contains("label column"), "{:?}", rows[0]);
+}

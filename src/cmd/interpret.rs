@@ -45,9 +45,9 @@ use crate::infer::preprocess::{self, Options};
 use crate::infer::runtime::Runtime;
 use crate::infer::spec::ModelKind;
 use crate::input::{Data, expand};
-use crate::interpret::read_out;
 use crate::interpret::rules::RuleTable;
 use crate::interpret::table::{Cutter, Layout, Piece, TableRow, ndjson_row};
+use crate::interpret::{mark_not_measured, read_out};
 use crate::output::{RowWriter, Value, render_rows};
 
 /// Columns of `interpret`.
@@ -196,6 +196,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             if !item.explicit {
                 continue; // a walked file that is not an ECG
             }
+            if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+                // XML that is not HL7 aECG (a GE MUSE export, ...): not a table either.
+                let e = crate::ecg::EcgError::UnknownXml.to_string();
+                tally.failed += 1;
+                ctx.item_error(&item.label, &e);
+                out.row(&error_row(&item.label, &stem_of(&item.label), &e))?;
+                continue;
+            }
             // a table: ecg-infer's CSV or NDJSON
             match item.data {
                 Data::Path(p) => {
@@ -277,10 +285,13 @@ fn finish_row(
     probabilities: Option<&[f64]>,
     hr: Option<(f64, &'static str)>,
     m: Option<&SignalMeasurements>,
-    note: Option<String>,
+    not_measured: Option<String>,
 ) -> Done {
     let irregularity = m.and_then(|m| m.rr_irregularity);
-    let r = read_out(rules, probabilities, hr.map(|h| h.0), irregularity);
+    let mut r = read_out(rules, probabilities, hr.map(|h| h.0), irregularity);
+    if let Some(why) = &not_measured {
+        mark_not_measured(&mut r, why);
+    }
     let mut values = Vec::with_capacity(COLUMNS.len());
     values.push(Value::from(source));
     values.push(Value::from(record_id));
@@ -306,12 +317,7 @@ fn finish_row(
             Value::Text(g)
         });
     }
-    let mut reasons = r.reasons;
-    if let Some(n) = note {
-        reasons.push_str("; ");
-        reasons.push_str(&n);
-    }
-    values.push(Value::Text(reasons));
+    values.push(Value::Text(r.reasons));
     values.push(Value::Null);
     Done {
         values,
@@ -347,7 +353,7 @@ fn read_out_table_row(rules: &RuleTable, signal: SignalUse, row: TableRow) -> Do
     let (m, note) = if want_signal {
         match measure_source(&row.source) {
             Ok(m) => (Some(m), None),
-            Err(e) => (None, Some(format!("source not measured: {e}"))),
+            Err(e) => (None, Some(format!("source {e}"))),
         }
     } else {
         (None, None)
@@ -653,10 +659,11 @@ fn ecg_inputs(
                 }?;
                 let (m, note) = match measure(&ecg) {
                     Ok(m) => (m, None),
-                    Err(e) => (
-                        SignalMeasurements::default(),
-                        Some(format!("signal not measured: {e}")),
-                    ),
+                    // Signal only: nothing to read out from a signal that cannot be measured.
+                    Err(e) if geometry.is_none() => {
+                        return Err(format!("signal not measured: {e}; no read-out"));
+                    }
+                    Err(e) => (SignalMeasurements::default(), Some(e.to_string())),
                 };
                 let prepared = match &geometry {
                     Some(g) => Some(

@@ -277,6 +277,11 @@ pub enum EcgError {
     /// Not an ECG in any supported format.
     #[error("not an ECG in a supported format (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB)")]
     UnknownFormat,
+    /// An XML document that is no HL7 aECG (a GE MUSE RestingECG export, ...).
+    #[error(
+        "not a recognised ECG format: an XML document that is not HL7 aECG (supported: SCP-ECG, HL7 aECG, DICOM-ECG, WFDB)"
+    )]
+    UnknownXml,
     /// The file is in a supported format but broken.
     #[error("bad {format} file: {reason}")]
     Malformed {

@@ -460,6 +460,27 @@ pub fn read_out(
     }
 }
 
+/// The wording of a read-out whose signal was wanted but could not be measured.
+pub const NOT_MEASURED: &str = "Signal not measurable";
+
+/// Mark a read-out whose signal was wanted but could not be measured (`reason`): its confidence
+/// is `low`, the first reason says why, and a read-out that found nothing no longer says "No
+/// finding": it never calls such a signal normal with normal confidence.
+pub fn mark_not_measured(r: &mut ReadOut, reason: &str) {
+    r.confidence = "low";
+    let mut first = String::with_capacity(reason.len() + 64);
+    first.push_str("signal not measured (");
+    first.push_str(reason);
+    first.push_str("): confidence low");
+    if !r.reasons.is_empty() {
+        first.push_str("; ");
+    }
+    r.reasons.insert_str(0, &first);
+    if r.primary_finding == "No finding" {
+        NOT_MEASURED.clone_into(&mut r.primary_finding);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn primary<'f>(
     clinical: &[&'f Finding<'_>],
