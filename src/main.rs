@@ -52,7 +52,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let message = e.to_string();
             if !message.is_empty() {
-                eprintln!("dicomkit: {message}");
+                eprintln!("dicomkit: {}", dicomkit::output::escape_controls(&message));
             }
             ExitCode::from(e.exit_code().code())
         }

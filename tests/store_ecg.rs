@@ -1,7 +1,8 @@
 //! `store-ecg` against real peers: every ECG format converted and C-STOREd to Orthanc (checked
 //! through its REST API and by decoding what it stores) and to storescp; `--dry-run` output
 //! valid for dciodvfy; the import folder: archive, erase, PACS down, refusals, unreadable files,
-//! files still being written, the lock, and kill -9 in the middle of a batch.
+//! files still being written, and kill -9 in the middle of a batch. The folder's safety (links,
+//! odd names, files that cannot be moved, the lock) is in store_ecg_safety.rs.
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::folder::{distinct_scp_copies, names, store_folder};
 use common::pacs::{Pacs, free_port, peer_command, program};
 use common::{csv_records as csv_rows, dicomkit, sample};
 use dicomkit::ecg::prepare::read_path;
@@ -205,37 +207,6 @@ fn storescp_receives_and_dry_run_output_passes_dciodvfy() {
     }
 }
 
-fn store_folder(pacs_addr: &str, dir: &Path, extra: &[&str]) -> std::process::Output {
-    dicomkit()
-        .args([
-            "store-ecg",
-            "--format",
-            "csv",
-            "--pacs",
-            pacs_addr,
-            "--settle",
-            "0",
-            "--import-dir",
-        ])
-        .arg(dir)
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|r| {
-            r.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 #[test]
 fn import_folder_archives_erases_and_keeps_failures_apart() {
     let pacs = Pacs::start();
@@ -385,31 +356,6 @@ fn import_folder_archives_erases_and_keeps_failures_apart() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!inbox.join("again.scp").exists());
-
-    // The lock stops a second run.
-    std::fs::write(inbox.join(".dicomkit-store-ecg.lock"), "1\n").unwrap();
-    let out = store_folder(&pacs.orthanc.addr(), &inbox, &["--erase-on-success"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("another dicomkit"));
-}
-
-/// Copies of Example.scp with distinct patient IDs (the ID's bytes patched; the CRC then
-/// mismatches, which the reader reports as a warning).
-fn distinct_scp_copies(dir: &Path, n: usize) -> Vec<PathBuf> {
-    let bytes = std::fs::read(sample("scp-ecg/Example.scp")).unwrap();
-    let at = bytes
-        .windows(7)
-        .position(|w| w == b"SBJ-123")
-        .expect("patient ID in Example.scp");
-    (0..n)
-        .map(|i| {
-            let mut b = bytes.clone();
-            b[at..at + 7].copy_from_slice(format!("P{i:06}").as_bytes());
-            let p = dir.join(format!("ecg{i:04}.scp"));
-            std::fs::write(&p, b).unwrap();
-            p
-        })
-        .collect()
 }
 
 #[test]

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::error::Error;
 use crate::net::assoc::{Association, AssociationRequest};
 use crate::net::{NetError, Node, Timeouts};
-use crate::output::{Format, RowWriter, Style, row_writer};
+use crate::output::{Format, RowWriter, Style, escape_controls, row_writer};
 
 /// The global options, resolved once, shared by every command.
 #[derive(Debug, Clone)]
@@ -53,17 +53,18 @@ impl Context {
         row_writer(self.format, columns, Box::new(io::stdout()), self.style)
     }
 
-    /// Report one failed item on stderr (one line; always shown, even with `-q`).
+    /// Report one failed item on stderr (one line; always shown, even with `-q`). Control
+    /// characters in `what` and `reason` (e.g. a newline in a file name) are shown escaped.
     pub fn item_error(&self, what: &str, reason: &str) {
         let mut err = io::stderr().lock();
-        let _ = writeln!(err, "dicomkit: {what}: {reason}");
+        let _ = err.write_all(item_error_line(what, reason).as_bytes());
     }
 
-    /// Report a warning on stderr (hidden with `-q`).
+    /// Report a warning on stderr (hidden with `-q`), control characters escaped.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
             let mut err = io::stderr().lock();
-            let _ = writeln!(err, "dicomkit: warning: {message}");
+            let _ = err.write_all(warning_line(message).as_bytes());
         }
     }
 
@@ -86,6 +87,20 @@ impl Context {
         }
         bar
     }
+}
+
+/// The line [`Context::item_error`] writes: exactly one line, whatever the text holds.
+fn item_error_line(what: &str, reason: &str) -> String {
+    format!(
+        "dicomkit: {}: {}\n",
+        escape_controls(what),
+        escape_controls(reason)
+    )
+}
+
+/// The line [`Context::warn`] writes: exactly one line, whatever the message holds.
+fn warning_line(message: &str) -> String {
+    format!("dicomkit: warning: {}\n", escape_controls(message))
 }
 
 /// Options of every network command: the peer, our AE title, timeouts, PDU size.
@@ -184,5 +199,23 @@ impl NetArgs {
 impl From<NetError> for Error {
     fn from(e: NetError) -> Self {
         Error::Network(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stderr_lines_escape_control_characters() {
+        let line = item_error_line("in/a\nb.scp", "cannot read in/a\nb.scp\u{1b}[2J");
+        assert_eq!(
+            line,
+            "dicomkit: in/a\\nb.scp: cannot read in/a\\nb.scp\\u{1b}[2J\n"
+        );
+        assert_eq!(line.matches('\n').count(), 1);
+        let line = warning_line("x\r\u{9b}y");
+        assert_eq!(line, "dicomkit: warning: x\\r\\u{9b}y\n");
+        assert!(!line.contains('\u{1b}') && !line.contains('\r'));
     }
 }

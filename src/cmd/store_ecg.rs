@@ -10,15 +10,19 @@
 //! re-read and compared with its source, and C-STOREd; all over one association (reconnected
 //! once if it drops). DICOM-ECG files are sent as they are unless --reencode (or an option that
 //! changes them). One row per file: path, format, sop_class_uid, sop_instance_uid, status,
-//! outcome, error.
+//! outcome, error, note (what the object sent leaves out on purpose: the rhythm cut to 10 s by
+//! --mortara-compat).
 //!
 //! Folder mode (--import-dir): every settled file (not modified within --settle seconds) is
 //! processed once; after the PACS confirms (0x0000, or a warning with --accept-warnings) the
 //! file is erased or archived; a file that cannot be read or that the PACS refuses goes to
-//! --failed-dir with <name>.error.txt (without --failed-dir it stays and is retried). A lock
-//! file stops a second run on the same folder; every outcome is appended to the journal
-//! (NDJSON). A PACS that cannot be reached leaves every file in place. --watch polls again
-//! every SECS seconds (default 10) until killed; killing at any moment loses nothing.
+//! --failed-dir with <name>.error.txt (without --failed-dir it stays and is retried). A file
+//! stored but that cannot be erased or archived stays (`not erased`/`not archived`; the next
+//! run finishes it without sending it again) and the others go on. An OS lock on
+//! .dicomkit-store-ecg.lock stops a second run on the same folder; every outcome is appended
+//! to the journal (NDJSON). Nothing is written through a symbolic link. A PACS that cannot be
+//! reached leaves every file in place. --watch polls again every SECS seconds (default 10)
+//! until killed; killing at any moment loses nothing.
 //!
 //! Exit: 0 all stored; 4 some failed; 5 PACS/network failure; 6 all inputs unreadable.
 //! ```
@@ -46,7 +50,7 @@ pub const ECG_SOP_CLASSES: [&str; 3] = [
 ];
 
 /// Columns of `store-ecg`.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "path",
     "format",
     "sop_class_uid",
@@ -54,6 +58,7 @@ pub const COLUMNS: [&str; 7] = [
     "status",
     "outcome",
     "error",
+    "note",
 ];
 
 /// Arguments of `dicomkit store-ecg`.
@@ -138,11 +143,29 @@ pub struct Args {
     pub journal: Option<PathBuf>,
 }
 
+/// What was made of an input that could be read.
+struct Written {
+    sop_class: String,
+    sop_instance: String,
+    /// What the object leaves out on purpose ([`Prepared::notes`]), for the `note` column.
+    note: Option<String>,
+}
+
+impl Written {
+    fn of(p: &Prepared) -> Written {
+        Written {
+            sop_class: p.sop_class.clone(),
+            sop_instance: p.sop_instance.clone(),
+            note: (!p.notes.is_empty()).then(|| p.notes.join("; ")),
+        }
+    }
+}
+
 /// What happened to one input.
 struct Outcome {
     path: PathBuf,
     format: Option<Format>,
-    prepared: Option<(String, String)>,
+    prepared: Option<Written>,
     status: Option<String>,
     outcome: &'static str,
     error: Option<String>,
@@ -150,26 +173,30 @@ struct Outcome {
 
 impl Outcome {
     fn row(&self) -> Vec<Value> {
+        let w = self.prepared.as_ref();
         vec![
             Value::Text(self.path.display().to_string()),
             self.format.map(|f| f.to_string()).into(),
-            self.prepared.as_ref().map(|p| p.0.clone()).into(),
-            self.prepared.as_ref().map(|p| p.1.clone()).into(),
+            w.map(|p| p.sop_class.clone()).into(),
+            w.map(|p| p.sop_instance.clone()).into(),
             self.status.clone().into(),
             Value::from(self.outcome),
             self.error.clone().into(),
+            w.and_then(|p| p.note.clone()).into(),
         ]
     }
 
     fn journal(&self) -> serde_json::Value {
+        let w = self.prepared.as_ref();
         json!({
             "path": self.path.display().to_string(),
             "format": self.format.map(|f| f.to_string()),
-            "sop_class_uid": self.prepared.as_ref().map(|p| p.0.clone()),
-            "sop_instance_uid": self.prepared.as_ref().map(|p| p.1.clone()),
+            "sop_class_uid": w.map(|p| p.sop_class.clone()),
+            "sop_instance_uid": w.map(|p| p.sop_instance.clone()),
             "status": self.status,
             "outcome": self.outcome,
             "error": self.error,
+            "note": w.and_then(|p| p.note.clone()),
         })
     }
 }
@@ -272,11 +299,12 @@ const PIPELINE_BATCH: usize = 32;
 /// Batches converted at once (each one's files on all cores), in input order.
 const PIPELINE_DEPTH: usize = 3;
 
+/// The `--out` copy: `<SOP Instance UID>.dcm`, written to a temporary file and renamed (a copy
+/// of the same instance from an earlier run is replaced; a symbolic link is never followed).
 fn keep_copy(args: &Args, p: &Prepared) -> std::result::Result<(), String> {
     if let Some(out) = &args.out {
-        let path = out.join(crate::net::scp::safe_file_name(&p.sop_instance));
-        std::fs::write(&path, &p.part10)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let name = crate::net::scp::safe_file_name(&p.sop_instance);
+        import::write_replacing(out, &name, &p.part10).map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -355,7 +383,7 @@ fn run_files(
                 for w in &p.warnings {
                     bar.suspend(|| ctx.warn(&format!("{}: {w}", path.display())));
                 }
-                let ids = Some((p.sop_class.clone(), p.sop_instance.clone()));
+                let ids = Some(Written::of(&p));
                 if let Err(e) = copy {
                     failed += 1;
                     ctx.item_error(&path.display().to_string(), &e);
@@ -513,7 +541,10 @@ fn run_folder(
     if !dir.is_dir() {
         return Err(Error::BadInput(format!("{}: not a folder", dir.display())));
     }
-    let _lock = import::lock(dir).map_err(|e| Error::Usage(e.to_string()))?;
+    let _lock = import::lock(dir).map_err(|e| match e {
+        import::ImportError::Locked { .. } => Error::Usage(e.to_string()),
+        _ => Error::BadInput(e.to_string()),
+    })?;
     let journal_path = args
         .journal
         .clone()
@@ -531,7 +562,6 @@ fn run_folder(
             options,
             sender,
             &mut journal,
-            &journal_path,
             out.as_mut(),
         );
         sender.close(ctx);
@@ -556,7 +586,36 @@ fn run_folder(
     }
 }
 
-/// One pass over the folder: (stored, failed, unreadable).
+/// Move a file that failed (and its companions) to --failed-dir, if given. When that fails the
+/// files stay where they are (retried next pass); the reason joins the row's error, stderr and
+/// the journal (`not moved`).
+fn to_failed_dir(
+    ctx: &Context,
+    args: &Args,
+    o: &mut Outcome,
+    with: &[PathBuf],
+    journal: &mut Journal,
+) -> std::result::Result<(), import::ImportError> {
+    let Some(f) = &args.failed_dir else {
+        return Ok(());
+    };
+    let reason = o.error.clone().unwrap_or_default();
+    if let Err(e) = import::move_group(&o.path, with, f, Some(&reason)) {
+        let e = format!("not moved to the failed folder: {e}");
+        ctx.item_error(&o.path.display().to_string(), &e);
+        journal.record(json!({
+            "path": o.path.display().to_string(),
+            "outcome": "not moved",
+            "error": e,
+        }))?;
+        o.error = Some(format!("{reason}; {e}"));
+    }
+    Ok(())
+}
+
+/// One pass over the folder: (stored, failed, unreadable). One file that cannot be moved or
+/// erased is reported and left in place; the pass goes on with the others. Only the journal
+/// failing (or the PACS becoming unreachable) ends a pass.
 #[allow(clippy::too_many_arguments)]
 fn folder_pass(
     ctx: &Context,
@@ -566,7 +625,6 @@ fn folder_pass(
     options: &PrepareOptions,
     sender: &mut Sender,
     journal: &mut Journal,
-    journal_path: &Path,
     out: &mut dyn RowWriter,
 ) -> Result<(usize, usize, usize)> {
     let jerr = |e: import::ImportError| Error::BadInput(e.to_string());
@@ -574,13 +632,14 @@ fn folder_pass(
     if waiting > 0 {
         tracing::info!("{waiting} file(s) still being written: next pass");
     }
-    let already = Journal::stored_instances(journal_path);
+    let already = journal.stored_instances().map_err(jerr)?;
     let (mut ok, mut failed, mut unreadable) = (0, 0, 0);
     // WFDB signal files travel with their header.
     let owned: std::collections::HashSet<PathBuf> =
         files.iter().flat_map(|f| import::companions(f)).collect();
     for path in files.into_iter().filter(|f| !owned.contains(f)) {
         let with = import::companions(&path);
+        let shown = path.display().to_string();
         let mut o = Outcome {
             path: path.clone(),
             format: None,
@@ -595,25 +654,24 @@ fn folder_pass(
                 unreadable += 1;
                 o.outcome = "unreadable";
                 o.error = Some(e.to_string());
-                ctx.item_error(&path.display().to_string(), &e.to_string());
+                ctx.item_error(&shown, &e.to_string());
                 journal.record(o.journal()).map_err(jerr)?;
-                if let Some(f) = &args.failed_dir {
-                    import::move_failed(&path, f, &e.to_string()).map_err(jerr)?;
-                    for c in &with {
-                        import::move_into(c, f).map_err(jerr)?;
-                    }
-                }
+                to_failed_dir(ctx, args, &mut o, &with, journal).map_err(jerr)?;
                 out.row(&o.row())?;
                 continue;
             }
         };
+        for w in &p.warnings {
+            ctx.warn(&format!("{shown}: {w}"));
+        }
         o.format = Some(p.format);
-        o.prepared = Some((p.sop_class.clone(), p.sop_instance.clone()));
+        o.prepared = Some(Written::of(&p));
         if let Err(e) = keep_copy(args, &p) {
-            ctx.warn(&format!("{}: {e}", path.display()));
+            ctx.warn(&format!("{shown}: {e}"));
         }
         let stored = if already.contains(&p.sop_instance) {
-            // Stored by an earlier run that stopped before erasing/archiving: finish the job.
+            // Stored by an earlier run that stopped (or failed) before erasing/archiving:
+            // finish the job without sending it again.
             o.status = Some("journal".into());
             true
         } else {
@@ -650,35 +708,44 @@ fn folder_pass(
         if stored {
             o.outcome = "stored";
             journal.record(o.journal()).map_err(jerr)?;
-            if args.erase_on_success {
-                for c in &with {
-                    std::fs::remove_file(c).map_err(|e| {
-                        Error::BadInput(format!("{}: cannot erase: {e}", c.display()))
-                    })?;
+            // The journal now says it is stored: whatever happens to the file below, it is not
+            // sent again.
+            let done = match &args.archive_dir {
+                Some(a) if !args.erase_on_success => import::move_group(&path, &with, a, None)
+                    .map(|to| ("archived", Some(to.display().to_string())))
+                    .map_err(|e| ("not archived", e)),
+                _ => import::erase_group(&path, &with)
+                    .map(|()| ("erased", None))
+                    .map_err(|e| ("not erased", e)),
+            };
+            match done {
+                Ok((what, to)) => {
+                    let mut rec =
+                        json!({"path": shown, "sop_instance_uid": p.sop_instance, "outcome": what});
+                    if let Some(to) = to {
+                        rec["to"] = to.into();
+                    }
+                    journal.record(rec).map_err(jerr)?;
+                    ok += 1;
                 }
-                std::fs::remove_file(&path).map_err(|e| {
-                    Error::BadInput(format!("{}: cannot erase: {e}", path.display()))
-                })?;
-                journal.record(json!({"path": path.display().to_string(), "sop_instance_uid": p.sop_instance, "outcome": "erased"})).map_err(jerr)?;
-            } else if let Some(a) = &args.archive_dir {
-                for c in &with {
-                    import::move_into(c, a).map_err(jerr)?;
+                Err((what, e)) => {
+                    // Stored, but the file stays: reported, and finished by a later run.
+                    failed += 1;
+                    o.outcome = what;
+                    o.error = Some(format!(
+                        "stored, but {what} (it stays; the next run finishes it without sending it again): {e}"
+                    ));
+                    ctx.item_error(&shown, o.error.as_deref().unwrap_or_default());
+                    journal
+                        .record(json!({"path": shown, "sop_instance_uid": p.sop_instance, "outcome": what, "error": e.to_string()}))
+                        .map_err(jerr)?;
                 }
-                let target = import::move_into(&path, a).map_err(jerr)?;
-                journal.record(json!({"path": path.display().to_string(), "sop_instance_uid": p.sop_instance, "outcome": "archived", "to": target.display().to_string()})).map_err(jerr)?;
             }
-            ok += 1;
         } else {
             failed += 1;
-            let reason = o.error.clone().unwrap_or_default();
-            ctx.item_error(&path.display().to_string(), &reason);
+            ctx.item_error(&shown, o.error.as_deref().unwrap_or_default());
             journal.record(o.journal()).map_err(jerr)?;
-            if let Some(f) = &args.failed_dir {
-                import::move_failed(&path, f, &reason).map_err(jerr)?;
-                for c in &with {
-                    import::move_into(c, f).map_err(jerr)?;
-                }
-            }
+            to_failed_dir(ctx, args, &mut o, &with, journal).map_err(jerr)?;
         }
         out.row(&o.row())?;
     }

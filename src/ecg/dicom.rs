@@ -851,6 +851,24 @@ impl ContentKey {
         ContentKey(h.wrapping_mul(FNV_PRIME))
     }
 
+    /// A key for a different object made from the same input: this key mixed with a `label`
+    /// and a `value` (e.g. `("patient_id", b"P1")`, `("mortara_compat", b"")`), so that writing
+    /// the input differently never gives two objects one UID.
+    pub fn with(self, label: &str, value: &[u8]) -> ContentKey {
+        let mut h = self.0;
+        for b in label
+            .bytes()
+            .chain([0])
+            .chain(value.iter().copied())
+            .chain([0])
+        {
+            h ^= u128::from(b);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        h ^= ((label.len() as u128) << 64) | value.len() as u128;
+        ContentKey(h.wrapping_mul(FNV_PRIME))
+    }
+
     /// The UID for `purpose` (`"study"`, `"series"`, `"instance"`).
     pub fn uid(&self, purpose: &str) -> String {
         let mut h = FNV_OFFSET;
@@ -960,7 +978,7 @@ fn out_group<'a>(
         )));
     }
     let samples = match fixed_s {
-        Some(s) => (s * w.sampling_rate_hz).round() as usize,
+        Some(s) => fixed_samples(w, s),
         None => w.samples_per_lead(),
     };
     if samples == 0 {
@@ -985,6 +1003,37 @@ fn out_group<'a>(
             .map(|l| (l.name.as_str(), l.samples_uv.as_slice()))
             .collect(),
     }))
+}
+
+/// Samples per lead of a group written with a fixed length of `s` seconds.
+fn fixed_samples(w: &Waveform, s: f64) -> usize {
+    (s * w.sampling_rate_hz).round() as usize
+}
+
+/// What the Mortara-compatible variant ([`WriteOptions::mortara_compat`]) leaves out of `ecg`:
+/// one sentence per group longer than its fixed length (rhythm 10 s, median beat 1.2 s), which
+/// is cut; empty when nothing is cut (a shorter group is padded, nothing lost).
+pub fn mortara_cuts(ecg: &Ecg) -> Vec<String> {
+    [
+        (&ecg.rhythm, "rhythm", MORTARA_RHYTHM_S),
+        (&ecg.median, "median beat", MORTARA_MEDIAN_S),
+    ]
+    .into_iter()
+    .filter_map(|(w, what, s)| {
+        let w = w.as_ref()?;
+        if !(w.sampling_rate_hz.is_finite() && w.sampling_rate_hz > 0.0) {
+            return None;
+        }
+        let (n, kept) = (w.samples_per_lead(), fixed_samples(w, s));
+        (n > kept).then(|| {
+            format!(
+                "the Mortara-compatible variant cuts the {what} from {} s to {s} s \
+                 ({kept} of {n} samples per lead kept)",
+                n as f64 / w.sampling_rate_hz
+            )
+        })
+    })
+    .collect()
 }
 
 /// Why a group does not fit 12-Lead ECG Waveform Storage, if it does not.

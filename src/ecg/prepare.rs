@@ -36,8 +36,11 @@ pub struct Prepared {
     pub part10: Vec<u8>,
     /// Where the data set starts in `part10`.
     pub dataset_start: usize,
-    /// Warnings of the reader.
+    /// Warnings of the reader (and the notes below).
     pub warnings: Vec<String>,
+    /// What the object sent leaves out of the input on purpose (the rhythm cut to 10 s by the
+    /// Mortara-compatible variant); each is also in `warnings`.
+    pub notes: Vec<String>,
 }
 
 impl Prepared {
@@ -113,6 +116,7 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
                 part10: bytes,
                 dataset_start: start,
                 warnings: ecg.warnings,
+                notes: Vec::new(),
             });
         }
         // Without file meta it cannot be sent as it is: convert it.
@@ -123,11 +127,31 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
     if options.derive_leads {
         super::derive_limb_leads(&mut ecg);
     }
-    let key = super::dicom::ContentKey::new(&bytes);
+    // The UIDs come from the input's bytes and from every option that changes the object
+    // written: the same file written two ways is two objects. The study is the patient's
+    // (another patient ID, another study); the series and instance depend on the rest too.
+    // Without such options the UIDs are those of the bytes alone, as they always were.
+    let mut key = super::dicom::ContentKey::new(&bytes);
+    if let Some(id) = &options.patient_id {
+        key = key.with("patient_id", id.as_bytes());
+    }
+    let study_uid = key.uid("study");
+    if options.mortara_compat {
+        key = key.with("mortara_compat", b"");
+    }
+    if options.derive_leads {
+        key = key.with("derive_leads", b"");
+    }
+    let notes = if options.mortara_compat {
+        super::dicom::mortara_cuts(&ecg)
+    } else {
+        Vec::new()
+    };
+    ecg.warnings.extend(notes.iter().cloned());
     let write_options = super::dicom::WriteOptions {
         sop_class: None,
         mortara_compat: options.mortara_compat,
-        study_uid: key.uid("study"),
+        study_uid,
         series_uid: key.uid("series"),
         sop_instance_uid: key.uid("instance"),
         patient_id_override: options.patient_id.clone(),
@@ -144,5 +168,6 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
         part10,
         dataset_start: written.dataset_start,
         warnings: ecg.warnings,
+        notes,
     })
 }

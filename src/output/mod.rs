@@ -197,6 +197,41 @@ pub fn push_u64(buf: &mut String, v: u64) {
     buf.push_str(itoa::Buffer::new().format(v));
 }
 
+/// `s` safe to show on a terminal or in a line-based log: every control character (C0, DEL,
+/// C1), the Unicode line and paragraph separators and the bidirectional overrides are written
+/// as escapes (`\n`, `\r`, `\t`, else `\u{1b}`), so that a file name holding a newline or an
+/// escape sequence cannot start a line of its own or steer the terminal. Other text (a
+/// backslash too) is unchanged; borrows when nothing needs escaping.
+///
+/// ```
+/// use dicomkit::output::escape_controls;
+/// assert_eq!(escape_controls("a\nb\u{1b}[31m.scp"), "a\\nb\\u{1b}[31m.scp");
+/// assert_eq!(escape_controls("plain ü"), "plain ü");
+/// ```
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    fn needs(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
         Value::Text(s.to_owned())

@@ -47,8 +47,13 @@ impl<'a> TableWriter<'a> {
 
 impl RowWriter for TableWriter<'_> {
     fn row(&mut self, values: &[Value]) -> io::Result<()> {
-        self.table
-            .add_row(values.iter().map(|v| Cell::new(v.to_text())));
+        // Control characters (a newline or an escape sequence in a file name) are shown
+        // escaped: a cell never breaks the table's lines nor steers the terminal.
+        self.table.add_row(
+            values
+                .iter()
+                .map(|v| Cell::new(super::escape_controls(&v.to_text()))),
+        );
         self.rows += 1;
         Ok(())
     }

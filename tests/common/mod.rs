@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+pub mod folder;
 pub mod infer;
 pub mod pacs;
 
