@@ -546,3 +546,122 @@ pub fn io_reason(e: &std::io::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn companion_names_stay_inside() {
+        for bad in [
+            "",
+            "..",
+            "../x.dat",
+            "a/../../x.dat",
+            "/abs/x.dat",
+            "\\x.dat",
+            "C:x.dat",
+            "./",
+        ] {
+            assert!(companion_parts(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(companion_parts("x.dat").unwrap(), ["x.dat"]);
+        assert_eq!(companion_parts("./sub/x.dat").unwrap(), ["sub", "x.dat"]);
+        assert_eq!(sibling_member("rec/a.hea", &["a.dat"]), "rec/a.dat");
+        assert_eq!(sibling_member("a.hea", &["a.dat"]), "a.dat");
+    }
+
+    #[test]
+    fn companions_on_disk_come_from_the_input_folder_and_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = dir.path().join("rec");
+        std::fs::create_dir(&rec).unwrap();
+        std::fs::write(rec.join("a.hea"), b"a 1").unwrap();
+        std::fs::write(rec.join("a.dat"), [7u8; 100]).unwrap();
+        std::fs::write(dir.path().join("outside.dat"), [1u8; 10]).unwrap();
+        let input = Input::file(rec.join("a.hea"));
+        assert_eq!(input.companion("a.dat", 1000).unwrap(), vec![7u8; 100]);
+        // at most max_bytes, whatever the file holds
+        assert_eq!(input.companion("a.dat", 10).unwrap().len(), 10);
+        assert!(input.has_companion("a.dat") && !input.has_companion("b.dat"));
+        // never outside its folder, never from elsewhere
+        let e = input.companion("../outside.dat", 1000).unwrap_err();
+        assert!(e.reason.contains(".."), "{e}");
+        assert!(input.companion("outside.dat", 1000).is_err());
+        let abs = dir.path().join("outside.dat");
+        let e = input.companion(&abs.to_string_lossy(), 1000).unwrap_err();
+        assert!(e.reason.contains("absolute"), "{e}");
+        // a symlink to a device and a FIFO are refused (without blocking on the FIFO)
+        std::os::unix::fs::symlink("/dev/zero", rec.join("zero.dat")).unwrap();
+        let e = input.companion("zero.dat", u64::MAX).unwrap_err();
+        assert!(e.reason.contains("not a regular file"), "{e}");
+        let fifo = rec.join("fifo.dat");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let e = input.companion("fifo.dat", 1000).unwrap_err();
+        assert!(e.reason.contains("not a regular file"), "{e}");
+        assert!(input.companion("rec", 1000).is_err());
+        // stdin has no folder
+        let stdin = Input::bytes("stdin", b"a 1".to_vec());
+        let e = stdin.companion("a.dat", 1000).unwrap_err();
+        assert!(e.reason.contains("stdin"), "{e}");
+    }
+
+    #[test]
+    fn companions_in_a_zip_come_from_the_member_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.zip");
+        let mut z = zip::ZipWriter::new(File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, bytes) in [
+            ("rec/a.hea", b"a 1".as_slice()),
+            ("rec/a.dat", &[5u8; 64]),
+            ("a.dat", &[9u8; 8]),
+        ] {
+            z.start_file(name, opts).unwrap();
+            z.write_all(bytes).unwrap();
+        }
+        z.add_directory("rec/sub", opts).unwrap();
+        z.finish().unwrap();
+        let inputs: Vec<Input> = expand(std::slice::from_ref(&path))
+            .map(|i| i.unwrap())
+            .collect();
+        assert_eq!(inputs.len(), 3, "the folder entry is no input");
+        let hea = inputs
+            .iter()
+            .find(|i| i.label.ends_with("!rec/a.hea"))
+            .unwrap();
+        assert_eq!(hea.file_name(), "a.hea");
+        assert_eq!(hea.companion("a.dat", 1000).unwrap(), vec![5u8; 64]);
+        assert_eq!(hea.companion("a.dat", 4).unwrap(), vec![5u8; 4]);
+        assert!(hea.has_companion("a.dat") && !hea.has_companion("b.dat"));
+        let e = hea.companion("b.dat", 1000).unwrap_err();
+        assert!(e.label.ends_with("w.zip!rec/b.dat"), "{e}");
+        assert!(hea.companion("../a.dat", 1000).is_err());
+        assert!(hea.companion("sub", 1000).is_err());
+        // the root member sees the root folder
+        let root = inputs.iter().find(|i| i.label.ends_with("!a.dat")).unwrap();
+        assert_eq!(root.companion("a.dat", 1000).unwrap(), vec![9u8; 8]);
+    }
+
+    #[test]
+    fn walks_skip_fifos_and_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"x").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("fifo"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero")).unwrap();
+        let labels: Vec<String> = expand(&[dir.path().to_path_buf()])
+            .map(|i| i.unwrap().label)
+            .collect();
+        assert_eq!(labels.len(), 1, "{labels:?}");
+        assert!(labels[0].ends_with("a.txt"));
+    }
+}

@@ -4,8 +4,9 @@
 //! ```text
 //! Usage: dicomkit ecg-infer --clinical-model FILE.onnx [--features-model FILE.onnx] INPUT...
 //!
-//! INPUT: ECG files (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB .hea), directories (walked; files that
-//! are not ECGs are skipped), zip archives, and the hosted ECG-FM API's JSON
+//! INPUT: ECG files (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB .hea, its signal files read from its own
+//! folder or zip), directories (walked; files that are not ECGs are skipped), zip archives, and
+//! the hosted ECG-FM API's JSON
 //! ({"signal": [[...] x 12], "fs": 500}; a file may hold one object, an array of them, or one
 //! per line) from a file or `-` (stdin).
 //!
@@ -19,11 +20,14 @@
 //! labels, aggregation, rate, segment length and input/output names.
 //!
 //! Task: --task clinical|features|both (default: the models given). Output: one row per
-//! record: source, record_id, segments, padded, derived_leads, one column per label
+//! record: source, record_id, segments, padded, derived_leads, partial, one column per label
 //! (poor_data_quality, sinus_rhythm, ...), embedding (a JSON array; with --features-out
 //! FILE.npy, features_row: the row in that file instead), error. This CSV is what
 //! `dicomkit interpret` reads. --provenance FILE writes the model hashes, label order and
 //! preprocessing (JSON; CSV key,value when FILE ends in .csv).
+//!
+//! A partial ECG (cut short, declared lengths or CRC that disagree) is an error row unless
+//! --accept-partial, which infers it and says so in the `partial` column and on stderr.
 //!
 //! Cluster jobs: --shard I/N (0 <= I < N) sorts the inputs by path and takes the I-th of N
 //! contiguous shares; the N outputs concatenate in order.

@@ -16,6 +16,10 @@
 //! ecg-infer could not infer). --signal auto reads the source file when the row has no hr_bpm;
 //! always reads it whenever it exists (the measured rate wins); never uses the columns only.
 //!
+//! ECG files are read as every ECG command reads them (zip members; WFDB signal files from the
+//! header's own folder or zip). A partial ECG is an error row unless --accept-partial, which reads
+//! it out with confidence low and the defects as the first reason.
+//!
 //! Rules: each label has a threshold, a group (rhythm, conduction, ischemia, structural, other)
 //! and a severity (normal, minor, moderate, severe, critical): README.md lists the defaults,
 //! --rules FILE (TOML or JSON) overrides them. When the only positive findings are sinus rhythm,

@@ -13,7 +13,9 @@
 //!   full     the whole range of the modality output (from Bits Stored), linearly
 //!   N        the file's N-th window or VOI LUT (1-based, = dcm2pnm +Wi N)
 //! Colour images pass through. 16-bit PNG (--16bit) scales the VOI output to 0..65535.
-//! ECGs (DICOM-ECG, SCP-ECG, HL7 aECG, WFDB) are plotted on ECG paper (PNG/JPEG/GIF or SVG).
+//! ECGs (DICOM-ECG, SCP-ECG, HL7 aECG, WFDB) are plotted on ECG paper (PNG/JPEG/GIF or SVG); a
+//! partial ECG is refused unless --accept-partial (then plotted, with a warning). Zip members
+//! are rendered like files (a zipped WFDB header reads its signal file from the zip).
 //!
 //! Output type: --image-format, else OUTPUT's extension. Frames: the first frame by default
 //! (GIF: every frame, animated, delay from Frame Time / Cine Rate or --fps); --frame N picks
@@ -306,6 +308,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let mut listing_errors = Vec::new();
     for item in expand(&args.inputs) {
         match item {
+            // A WFDB signal file found by walking is rendered through its header.
+            Ok(i) if !i.explicit && crate::ecg::header_of_signal_file(&i).is_some() => {}
             Ok(i) => inputs.push(i),
             Err(e) => listing_errors.push(e),
         }
@@ -448,11 +452,6 @@ fn render_one(args: &Args, input: &Input, target: &Target) -> Outcome {
         input: input.label.clone(),
         ..Default::default()
     };
-    if !input.explicit && crate::ecg::header_of_signal_file(input).is_some() {
-        // A WFDB signal file: rendered through its header.
-        o.skipped = true;
-        return o;
-    }
     let head = match input.head(4096) {
         Ok(h) => h,
         Err(e) => {

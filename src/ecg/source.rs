@@ -106,3 +106,121 @@ pub fn header_of_signal_file(input: &Input) -> Option<String> {
         .map(|e| format!("{stem}.{e}"))
         .find(|h| input.has_companion(h))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-signal WFDB record of `declared` samples whose `.dat` holds `stored`.
+    fn record(dir: &Path, declared: usize, stored: usize) -> Input {
+        std::fs::write(
+            dir.join("r.hea"),
+            format!("r 1 250 {declared}\nr.dat 16 200 12 0 0 0 0 II\n"),
+        )
+        .unwrap();
+        let dat: Vec<u8> = (0..stored)
+            .flat_map(|i| ((i % 50) as i16 * 10).to_le_bytes())
+            .collect();
+        std::fs::write(dir.join("r.dat"), dat).unwrap();
+        Input::file(dir.join("r.hea"))
+    }
+
+    #[test]
+    fn a_partial_record_is_refused_unless_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = record(dir.path(), 500, 500);
+        let ecg = read(&whole, &ReadOptions::default()).unwrap();
+        assert!(!ecg.is_partial());
+        let short = record(dir.path(), 500, 300);
+        let e = read(&short, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e, EcgError::Partial { .. }), "{e}");
+        assert!(e.to_string().contains("declares 500"), "{e}");
+        let ecg = read(
+            &short,
+            &ReadOptions {
+                accept_partial: true,
+            },
+        )
+        .unwrap();
+        assert!(ecg.is_partial());
+        assert_eq!(ecg.rhythm.as_ref().unwrap().samples_per_lead(), 300);
+        assert!(
+            ecg.warnings
+                .iter()
+                .any(|w| w.starts_with("partial record:")),
+            "{:?}",
+            ecg.warnings
+        );
+    }
+
+    #[test]
+    fn signal_files_are_read_through_their_header() {
+        let dir = tempfile::tempdir().unwrap();
+        record(dir.path(), 10, 10);
+        let dat = Input::file(dir.path().join("r.dat"));
+        assert_eq!(header_of_signal_file(&dat).as_deref(), Some("r.hea"));
+        let e = read(&dat, &ReadOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("signal file of the WFDB record r.hea"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("lone.dat"), [0u8; 40]).unwrap();
+        assert!(header_of_signal_file(&Input::file(dir.path().join("lone.dat"))).is_none());
+        assert!(header_of_signal_file(&Input::bytes("r.dat", vec![0; 40])).is_none());
+    }
+
+    #[test]
+    fn dicom_ecg_is_parsed_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = record(dir.path(), 500, 500);
+        let ecg = read(&whole, &ReadOptions::default()).unwrap();
+        let part10 = super::super::dicom::write(&ecg, &Default::default()).unwrap();
+        let input = Input::bytes("x.dcm", part10);
+        let source = read_source(&input, &ReadOptions::default()).unwrap();
+        assert_eq!(source.format, Format::DicomEcg);
+        assert!(source.dicom.is_some());
+        assert!(matches!(source.bytes, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn signal_files_are_read_no_further_than_the_header_declares() {
+        let mut asked = Vec::new();
+        let header = b"r 2 250 1000\nr.dat 16+24 200 12 0 0 0 0 I\nr.dat 16+24 200 12 0 0 0 0 II\n";
+        let _ = super::super::wfdb::read(header, |name, max| {
+            asked.push((name.to_owned(), max));
+            Ok(vec![0; 24 + 4000])
+        })
+        .unwrap();
+        // 1000 frames x 2 signals x 2 bytes + the 24-byte offset + 4 KiB of slack
+        assert_eq!(asked, [("r.dat".to_owned(), 4000 + 24 + 4096)]);
+        // without a sample count: the limits (a lead's, or the total over 2 signals), 212 packing
+        asked.clear();
+        let header = b"r 2 250\nr.dat 212 200 12 0 0 0 0 I\nr.dat 212 200 12 0 0 0 0 II\n";
+        let _ = super::super::wfdb::read(header, |name, max| {
+            asked.push((name.to_owned(), max));
+            Ok(vec![0; 30])
+        });
+        let frames =
+            super::super::MAX_SAMPLES_PER_LEAD.min(super::super::MAX_SAMPLES_TOTAL / 2) as u64;
+        assert_eq!(asked, [("r.dat".to_owned(), frames * 2 * 3 / 2 + 4096)]);
+        // an unsupported format or a declared count beyond the limits asks for nothing
+        asked.clear();
+        let header = b"r 1 250 10\nr.dat 8 200 12 0 0 0 0 I\n";
+        assert!(
+            super::super::wfdb::read(header, |n, m| {
+                asked.push((n.to_owned(), m));
+                Ok(Vec::new())
+            })
+            .is_err()
+        );
+        let header = b"r 1 250 100000000000\nr.dat 16 200 12 0 0 0 0 I\n";
+        let e = super::super::wfdb::read(header, |n, m| {
+            asked.push((n.to_owned(), m));
+            Ok(Vec::new())
+        })
+        .unwrap_err();
+        assert!(matches!(e, EcgError::TooLarge { .. }), "{e}");
+        assert!(asked.is_empty(), "{asked:?}");
+    }
+}
