@@ -319,10 +319,11 @@ impl Input {
     }
 }
 
-/// At most `max` bytes of `r` (of `size` declared), allocating no more than that.
+/// At most `max` bytes of `r` (of `size` declared). The declared size (a zip header's) is only
+/// a hint: at most 64 MiB are reserved before the bytes are there.
 fn read_capped(r: impl Read, size: u64, max: u64) -> std::io::Result<Vec<u8>> {
-    let want = size.min(max);
-    let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0).min(1 << 30));
+    let want = size.min(max).min(64 << 20);
+    let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
     r.take(max).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
