@@ -139,7 +139,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__ecg__subcmd__infer)
-            opts="-v -q -h -V --clinical-model --features-model --task --ort-lib --threads --batch-size --derive-leads --pad --features-out --provenance --shard --format --verbose --quiet --no-progress --help --version"
+            opts="-v -q -h -V --clinical-model --features-model --task --ort-lib --threads --batch-size --derive-leads --pad --features-out --provenance --shard --accept-partial --format --verbose --quiet --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,7 +505,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__interpret)
-            opts="-v -q -h -V --rules --signal --clinical-model --ort-lib --threads --derive-leads --format --verbose --quiet --no-progress --help --version"
+            opts="-v -q -h -V --rules --signal --clinical-model --ort-lib --threads --derive-leads --accept-partial --format --verbose --quiet --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,7 +633,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__render)
-            opts="-o -v -q -h -V --output --image-format --16bit --quality --frame --fps --window --voi --overlays --size --max-size --speed --gain --format --verbose --quiet --no-progress --help --version"
+            opts="-o -v -q -h -V --output --image-format --16bit --quality --frame --fps --window --voi --overlays --size --max-size --speed --gain --accept-partial --format --verbose --quiet --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -699,7 +699,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__store__subcmd__ecg)
-            opts="-v -q -h -V --pacs --aet --connect-timeout --acse-timeout --dimse-timeout --max-pdu --patient-id --out --dry-run --reencode --mortara-compat --derive-leads --import-dir --watch --erase-on-success --archive-dir --failed-dir --settle --accept-warnings --journal --format --verbose --quiet --no-progress --help --version"
+            opts="-v -q -h -V --pacs --aet --connect-timeout --acse-timeout --dimse-timeout --max-pdu --patient-id --out --dry-run --reencode --mortara-compat --derive-leads --import-dir --watch --erase-on-success --archive-dir --failed-dir --settle --accept-warnings --journal --accept-partial --format --verbose --quiet --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

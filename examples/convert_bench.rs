@@ -5,7 +5,7 @@
 //! ```
 //!
 //! Times, for FILE (any readable ECG), the stages of `store-ecg`'s conversion: reading
-//! (`read_ecg_bytes`), writing the DICOM file (`ecg::dicom::write`) and the round-trip check
+//! (`ecg::read` on the bytes in memory; a WFDB header reads its signal files beside it), writing the DICOM file (`ecg::dicom::write`) and the round-trip check
 //! (`ecg::dicom::verify_written`), each `N` times in a row (default 200), and prints the best of
 //! `R` rounds (default 7) per stage in microseconds per file. The best of several rounds is the
 //! figure least disturbed by other work on a shared machine; `bench/ecg.sh` gives the end-to-end
@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use dicomkit::ecg::dicom::{WriteOptions, verify_written, write};
-use dicomkit::ecg::prepare::read_ecg_bytes;
+use dicomkit::ecg::{ReadOptions, read};
+use dicomkit::input::Input;
 
 // The allocator of the `dicomkit` binary.
 #[global_allocator]
@@ -38,7 +39,17 @@ fn main() -> Result<(), String> {
     }
     let path = file.ok_or("usage: convert_bench [--rounds R] [--reps N] FILE")?;
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let ecg = read_ecg_bytes(&path, &bytes).map_err(|e| e.to_string())?;
+    // In memory, except a WFDB header, whose signal files are companions on disk.
+    let wfdb = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("hea"));
+    let input = if wfdb {
+        Input::file(&path)
+    } else {
+        Input::bytes(path.display().to_string(), bytes)
+    };
+    let strict = ReadOptions::default();
+    let ecg = read(&input, &strict).map_err(|e| e.to_string())?;
     let options = WriteOptions {
         study_uid: "1.2.3".into(),
         series_uid: "1.2.3.4".into(),
@@ -50,7 +61,7 @@ fn main() -> Result<(), String> {
     for _ in 0..rounds.max(1) {
         let t = Instant::now();
         for _ in 0..reps {
-            std::hint::black_box(read_ecg_bytes(&path, std::hint::black_box(&bytes)).ok());
+            std::hint::black_box(read(std::hint::black_box(&input), &strict).ok());
         }
         let read = t.elapsed().as_secs_f64();
         let t = Instant::now();

@@ -17,8 +17,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use dicomkit::ecg::measure::measure_leads;
-use dicomkit::ecg::prepare::read_ecg_bytes;
 use dicomkit::ecg::qrs::detect;
+use dicomkit::ecg::{ReadOptions, read_path};
 
 struct Record {
     name: String,
@@ -55,8 +55,8 @@ fn main() -> Result<(), String> {
     }
     let mut base = Vec::new();
     for f in &files {
-        let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let ecg = read_ecg_bytes(f, &bytes).map_err(|e| format!("{}: {e}", f.display()))?;
+        let ecg =
+            read_path(f, &ReadOptions::default()).map_err(|e| format!("{}: {e}", f.display()))?;
         let w = ecg
             .rhythm
             .as_ref()

@@ -8,7 +8,8 @@
 //! - [`infer`]: ECG foundation-model inference (ECG-FM via ONNX Runtime): runtime, preprocessing,
 //!   aggregation;
 //! - [`net`]: associations, DIMSE, C-ECHO/C-FIND/C-MOVE as SCU, a Storage SCP;
-//! - [`input`]: expanding paths, directories and zip archives into inputs;
+//! - [`input`]: expanding paths, directories and zip archives into inputs, each knowing its
+//!   container (companion files such as WFDB signal files come from the same folder or archive);
 //! - [`output`]: the one output layer (table, CSV, JSON, JSON Lines);
 //! - [`error`]: the one error type and its exit codes;
 //! - [`cmd`]: one module per subcommand, over a shared [`cmd::Context`];

@@ -104,7 +104,14 @@ fn end_to_end_equals_independent_pipeline() {
     );
     let text = stdout_of(&out);
     let header = text.lines().next().unwrap();
-    let mut expect_header = vec!["source", "record_id", "segments", "padded", "derived_leads"];
+    let mut expect_header = vec![
+        "source",
+        "record_id",
+        "segments",
+        "padded",
+        "derived_leads",
+        "partial",
+    ];
     expect_header.extend(LABEL_COLUMNS);
     expect_header.extend(["features_row", "error"]);
     assert_eq!(header, expect_header.join(","));
@@ -680,7 +687,7 @@ fn sidecar_overrides_labels_rate_and_aggregation() {
     );
     let text = stdout_of(&out);
     assert!(text.starts_with(
-        "source,record_id,segments,padded,derived_leads,signal_quality_issue,sinus_rhythm,"
+        "source,record_id,segments,padded,derived_leads,partial,signal_quality_issue,sinus_rhythm,"
     ));
     let rows = csv_records(&text);
     // 15 s at 500 Hz → 3750 samples at 250 Hz → one 10 s segment of 2500

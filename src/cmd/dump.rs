@@ -319,6 +319,7 @@ fn run_files(ctx: &Context, args: &Args, fields: &[Field]) -> Result<()> {
 fn process(input: Input, plan: &Plan<'_>) -> Outcome {
     let result = match &input.data {
         Data::Path(p) => read_file(p, &plan.read),
+        Data::Member(m) => read_bytes(&m.bytes, &plan.read),
         Data::Bytes(b) => read_bytes(b, &plan.read),
     };
     let file = match result {

@@ -4,8 +4,9 @@
 //! ```text
 //! Usage: dicomkit ecg-infer --clinical-model FILE.onnx [--features-model FILE.onnx] INPUT...
 //!
-//! INPUT: ECG files (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB .hea), directories (walked; files that
-//! are not ECGs are skipped), zip archives, and the hosted ECG-FM API's JSON
+//! INPUT: ECG files (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB .hea, its signal files read from its own
+//! folder or zip), directories (walked; files that are not ECGs are skipped), zip archives, and
+//! the hosted ECG-FM API's JSON
 //! ({"signal": [[...] x 12], "fs": 500}; a file may hold one object, an array of them, or one
 //! per line) from a file or `-` (stdin).
 //!
@@ -19,11 +20,14 @@
 //! labels, aggregation, rate, segment length and input/output names.
 //!
 //! Task: --task clinical|features|both (default: the models given). Output: one row per
-//! record: source, record_id, segments, padded, derived_leads, one column per label
+//! record: source, record_id, segments, padded, derived_leads, partial, one column per label
 //! (poor_data_quality, sinus_rhythm, ...), embedding (a JSON array; with --features-out
 //! FILE.npy, features_row: the row in that file instead), error. This CSV is what
 //! `dicomkit interpret` reads. --provenance FILE writes the model hashes, label order and
 //! preprocessing (JSON; CSV key,value when FILE ends in .csv).
+//!
+//! A partial ECG (cut short, declared lengths or CRC that disagree) is an error row unless
+//! --accept-partial, which infers it and says so in the `partial` column and on stderr.
 //!
 //! Cluster jobs: --shard I/N (0 <= I < N) sorts the inputs by path and takes the I-th of N
 //! contiguous shares; the N outputs concatenate in order.
@@ -42,8 +46,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 
-use super::Context;
-use crate::ecg::prepare::read_ecg_bytes;
+use super::{Context, EcgReadArgs};
+use crate::ecg::ReadOptions;
 use crate::error::{Error, Result};
 use crate::infer::engine::{Engine, LoadedModel, Outputs, Stats};
 use crate::infer::npy::NpyWriter;
@@ -51,7 +55,7 @@ use crate::infer::preprocess::{self, Geometry, Options, Prepared};
 use crate::infer::runtime::{self, Runtime};
 use crate::infer::spec::{Activation, ModelKind};
 use crate::infer::{Aggregation, InferError};
-use crate::input::{Data, Input, expand};
+use crate::input::{Input, InputError, expand};
 use crate::output::Value;
 
 /// Arguments of `dicomkit ecg-infer`.
@@ -113,6 +117,11 @@ pub struct Args {
     /// Take the I-th of N contiguous shares of the sorted inputs (0 <= I < N).
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,
+
+    /// How ECG files are read (--accept-partial: a partial record is inferred, marked in the
+    /// `partial` column).
+    #[command(flatten)]
+    pub read: EcgReadArgs,
 }
 
 fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
@@ -136,13 +145,21 @@ fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
 }
 
 /// The fixed leading columns of `ecg-infer`.
-pub const LEADING_COLUMNS: [&str; 5] =
-    ["source", "record_id", "segments", "padded", "derived_leads"];
+pub const LEADING_COLUMNS: [&str; 6] = [
+    "source",
+    "record_id",
+    "segments",
+    "padded",
+    "derived_leads",
+    "partial",
+];
 
 /// One thing to read.
 #[derive(Debug, Clone)]
 enum Item {
     Input(Input),
+    /// A path or member that could not be listed or opened.
+    Unlisted(InputError),
     Stdin,
 }
 
@@ -150,6 +167,7 @@ impl Item {
     fn label(&self) -> &str {
         match self {
             Item::Input(i) => &i.label,
+            Item::Unlisted(e) => &e.label,
             Item::Stdin => "-",
         }
     }
@@ -160,6 +178,8 @@ struct Record {
     source: String,
     record_id: String,
     prepared: std::result::Result<Prepared, String>,
+    /// Why the ECG is partial (read with --accept-partial); empty when whole.
+    defects: Vec<String>,
 }
 
 /// What an item gave.
@@ -204,6 +224,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     } else {
         Vec::new()
     };
+    // stdin has no folder: no companion files (a WFDB header cannot be read from it).
+    let stdin = Input::bytes("stdin", stdin);
+    let read = args.read.options();
 
     let started = chrono::Local::now();
     let clock = Instant::now();
@@ -247,7 +270,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let read_chunk = |chunk: &[Item]| -> Vec<Loaded> {
         chunk
             .par_iter()
-            .map(|item| load_item(item, &stdin, &geometry, options))
+            .map(|item| load_item(item, &stdin, &geometry, options, &read))
             .collect()
     };
     std::thread::scope(|scope| -> Result<()> {
@@ -282,6 +305,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 let row = match (&record.prepared, outputs) {
                     (Ok(p), Some(o)) => {
                         ok += 1;
+                        for d in &record.defects {
+                            bar.suspend(|| {
+                                ctx.warn(&format!("{}: partial record: {d}", record.source))
+                            });
+                        }
                         for w in &p.derived_leads {
                             tracing::debug!("{}: derived lead {w}", record.source);
                         }
@@ -381,13 +409,8 @@ fn items(paths: &[PathBuf]) -> Result<Vec<Item>> {
         for i in expand(files) {
             match i {
                 Ok(i) => out.push(Item::Input(i)),
-                // a path that cannot be listed is an explicit input that failed: keep it, its
-                // reading reports the reason
-                Err(e) => out.push(Item::Input(Input {
-                    label: e.label.clone(),
-                    data: Data::Path(PathBuf::from(e.label)),
-                    explicit: true,
-                })),
+                // a path that cannot be listed is an input that failed: its row says why
+                Err(e) => out.push(Item::Unlisted(e)),
             }
         }
         files.clear();
@@ -408,53 +431,66 @@ fn items(paths: &[PathBuf]) -> Result<Vec<Item>> {
     Ok(out)
 }
 
-fn load_item(item: &Item, stdin: &[u8], geometry: &Geometry, options: Options) -> Loaded {
+fn load_item(
+    item: &Item,
+    stdin: &Input,
+    geometry: &Geometry,
+    options: Options,
+    read: &ReadOptions,
+) -> Loaded {
     let label = item.label().to_owned();
     let fail = |record_id: String, reason: String| {
         Loaded::Records(vec![Record {
             source: label.clone(),
             record_id,
             prepared: Err(reason),
+            defects: Vec::new(),
         }])
     };
-    let (path, bytes, explicit): (PathBuf, std::borrow::Cow<'_, [u8]>, bool) = match item {
-        Item::Stdin => (PathBuf::from("stdin"), stdin.into(), true),
-        Item::Input(i) => match &i.data {
-            Data::Path(p) => match std::fs::read(p) {
-                Ok(b) => (p.clone(), b.into(), i.explicit),
-                Err(e) => return fail(stem(p), crate::input::io_reason(&e)),
-            },
-            Data::Bytes(b) => (
-                PathBuf::from(i.label.rsplit('!').next().unwrap_or(&i.label)),
-                b.as_slice().into(),
-                i.explicit,
-            ),
-        },
+    let input = match item {
+        Item::Stdin => stdin,
+        Item::Input(i) => i,
+        Item::Unlisted(e) => return fail(stem(Path::new(&e.label)), e.reason.clone()),
     };
-    let id = stem(&path);
-    if crate::ecg::detect(&path, &bytes).is_some() {
-        let prepared = read_ecg_bytes(&path, &bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|ecg| {
-                preprocess::from_ecg_with(&ecg, geometry, options).map_err(|e| e.to_string())
-            });
+    if !input.explicit && crate::ecg::header_of_signal_file(input).is_some() {
+        return Loaded::Skipped; // a WFDB signal file: read through its header
+    }
+    let name = PathBuf::from(input.file_name());
+    let id = stem(&name);
+    let head = match input.head(4096) {
+        Ok(h) => h,
+        Err(e) => return fail(id, e.reason),
+    };
+    if crate::ecg::detect(&name, &head).is_some() {
+        let (prepared, defects) = match crate::ecg::read(input, read) {
+            Ok(ecg) => (
+                preprocess::from_ecg_with(&ecg, geometry, options).map_err(|e| e.to_string()),
+                ecg.defects,
+            ),
+            Err(e) => (Err(e.to_string()), Vec::new()),
+        };
         return Loaded::Records(vec![Record {
             source: label,
             record_id: id,
             prepared,
+            defects,
         }]);
     }
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
     if matches!(first, Some(b'{') | Some(b'[')) {
+        let bytes = match input.read() {
+            Ok(b) => b,
+            Err(e) => return fail(id, e.reason),
+        };
         return match api_records(&bytes, &label, &id, geometry, options) {
             Ok(records) if !records.is_empty() => Loaded::Records(records),
-            Ok(_) if !explicit => Loaded::Skipped,
+            Ok(_) if !input.explicit => Loaded::Skipped,
             Ok(_) => fail(id, "the JSON holds no ECG (no \"signal\")".into()),
-            Err(_) if !explicit => Loaded::Skipped,
+            Err(_) if !input.explicit => Loaded::Skipped,
             Err(e) => fail(id, e),
         };
     }
-    if !explicit {
+    if !input.explicit {
         return Loaded::Skipped;
     }
     fail(
@@ -508,6 +544,7 @@ fn api_records(
                 record_id,
                 prepared: preprocess::from_api_value(obj, geometry, options)
                     .map_err(|e| e.to_string()),
+                defects: Vec::new(),
             }
         })
         .collect())
@@ -542,6 +579,7 @@ fn row(
         prepared.map_or(Value::Null, |p| Value::Int(p.segments.shape()[0] as i64)),
         prepared.map_or(Value::Null, |p| Value::Bool(p.padded)),
         prepared.map_or(Value::Null, |p| Value::Text(p.derived_leads.join(","))),
+        prepared.map_or(Value::Null, |_| Value::Bool(!record.defects.is_empty())),
     ];
     if let Some(c) = &engine.clinical {
         match outputs.and_then(|o| o.probabilities.as_ref()) {

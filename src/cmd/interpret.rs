@@ -16,6 +16,10 @@
 //! ecg-infer could not infer). --signal auto reads the source file when the row has no hr_bpm;
 //! always reads it whenever it exists (the measured rate wins); never uses the columns only.
 //!
+//! ECG files are read as every ECG command reads them (zip members; WFDB signal files from the
+//! header's own folder or zip). A partial ECG is an error row unless --accept-partial, which reads
+//! it out with confidence low and the defects as the first reason.
+//!
 //! Rules: each label has a threshold, a group (rhythm, conduction, ischemia, structural, other)
 //! and a severity (normal, minor, moderate, severe, critical): README.md lists the defaults,
 //! --rules FILE (TOML or JSON) overrides them. When the only positive findings are sinus rhythm,
@@ -31,23 +35,23 @@
 //! probability, an unreadable ECG); 6 a table input lacks label columns, or every row failed.
 //! ```
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::Context;
+use super::{Context, EcgReadArgs};
+use crate::ecg::ReadOptions;
 use crate::ecg::measure::{SignalMeasurements, measure};
-use crate::ecg::prepare::read_ecg_bytes;
 use crate::error::{Error, Result};
 use crate::infer::engine::{Engine, LoadedModel};
 use crate::infer::preprocess::{self, Options};
 use crate::infer::runtime::Runtime;
 use crate::infer::spec::ModelKind;
-use crate::input::{Data, expand};
+use crate::input::{Data, Input, expand};
 use crate::interpret::rules::RuleTable;
 use crate::interpret::table::{Cutter, Layout, Piece, TableRow, ndjson_row};
-use crate::interpret::{mark_not_measured, read_out};
+use crate::interpret::{mark_not_measured, mark_partial, read_out};
 use crate::output::{RowWriter, Value, render_rows};
 
 /// Columns of `interpret`.
@@ -121,6 +125,10 @@ pub struct Args {
     /// Derive missing limb leads from I and II for the model (with --clinical-model).
     #[arg(long)]
     pub derive_leads: bool,
+
+    /// How ECGs are read (--accept-partial: a partial record is read out, confidence low).
+    #[command(flatten)]
+    pub read: EcgReadArgs,
 }
 
 /// Rows read and read out per chunk (parsing in order, reading out in parallel).
@@ -150,7 +158,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     }
     let mut out = ctx.rows(&COLUMNS);
     let mut tally = Tally::default();
-    let mut ecg_files: Vec<(String, Data, bool)> = Vec::new();
+    let mut ecg_files: Vec<Input> = Vec::new();
     for path in &args.inputs {
         if path.as_os_str() == "-" {
             let stdin = std::io::stdin();
@@ -175,22 +183,20 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                     continue;
                 }
             };
-            let head = match &item.data {
-                Data::Path(p) => read_head(p),
-                Data::Bytes(b) => Ok(b.iter().take(4096).copied().collect()),
-            };
-            let head = match head {
-                Ok(h) => h,
+            if !item.explicit && crate::ecg::header_of_signal_file(&item).is_some() {
+                continue; // a WFDB signal file: read through its header
+            }
+            let head = match item.head(4096) {
+                Ok(h) => h.into_owned(),
                 Err(e) => {
                     tally.failed += 1;
-                    ctx.item_error(&item.label, &e);
-                    out.row(&error_row(&item.label, &stem_of(&item.label), &e))?;
+                    ctx.item_error(&item.label, &e.reason);
+                    out.row(&error_row(&item.label, &stem_of(&item.label), &e.reason))?;
                     continue;
                 }
             };
-            let name = PathBuf::from(&item.label);
-            if crate::ecg::detect(&name, &head).is_some() {
-                ecg_files.push((item.label, item.data, item.explicit));
+            if crate::ecg::detect(Path::new(&item.file_name()), &head).is_some() {
+                ecg_files.push(item);
                 continue;
             }
             if !item.explicit {
@@ -220,15 +226,17 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                         &mut tally,
                     )?;
                 }
-                Data::Bytes(b) => table_input(
-                    ctx,
-                    args,
-                    &rules,
-                    &item.label,
-                    BufReader::new(std::io::Cursor::new(b)),
-                    out.as_mut(),
-                    &mut tally,
-                )?,
+                Data::Member(crate::input::Member { bytes: b, .. }) | Data::Bytes(b) => {
+                    table_input(
+                        ctx,
+                        args,
+                        &rules,
+                        &item.label,
+                        BufReader::new(std::io::Cursor::new(b)),
+                        out.as_mut(),
+                        &mut tally,
+                    )?
+                }
             }
         }
     }
@@ -240,21 +248,6 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         return Err(Error::NoMatch("no record in the inputs".into()));
     }
     crate::error::batch_outcome("records", tally.ok, tally.failed)
-}
-
-fn read_head(p: &Path) -> std::result::Result<Vec<u8>, String> {
-    let mut f = std::fs::File::open(p).map_err(|e| crate::input::io_reason(&e))?;
-    let mut buf = vec![0u8; 4096];
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(buf.get_mut(n..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) => return Err(crate::input::io_reason(&e)),
-        }
-    }
-    buf.truncate(n);
-    Ok(buf)
 }
 
 fn stem_of(label: &str) -> String {
@@ -278,6 +271,7 @@ fn opt(v: Option<f64>) -> Value {
 }
 
 /// Read out one record into an output row.
+#[allow(clippy::too_many_arguments)]
 fn finish_row(
     rules: &RuleTable,
     source: &str,
@@ -286,11 +280,15 @@ fn finish_row(
     hr: Option<(f64, &'static str)>,
     m: Option<&SignalMeasurements>,
     not_measured: Option<String>,
+    partial: &[String],
 ) -> Done {
     let irregularity = m.and_then(|m| m.rr_irregularity);
     let mut r = read_out(rules, probabilities, hr.map(|h| h.0), irregularity);
     if let Some(why) = &not_measured {
         mark_not_measured(&mut r, why);
+    }
+    if !partial.is_empty() {
+        mark_partial(&mut r, partial);
     }
     let mut values = Vec::with_capacity(COLUMNS.len());
     values.push(Value::from(source));
@@ -325,15 +323,26 @@ fn finish_row(
     }
 }
 
-/// Measure a source ECG file.
-fn measure_source(source: &str) -> std::result::Result<SignalMeasurements, String> {
-    let path = Path::new(source);
-    let bytes = std::fs::read(path).map_err(|e| crate::input::io_reason(&e))?;
-    let ecg = read_ecg_bytes(path, &bytes).map_err(|e| e.to_string())?;
-    measure(&ecg).map_err(|e| e.to_string())
+/// How a table row's source ECG is used and read.
+#[derive(Debug, Clone, Copy)]
+struct SourceUse {
+    /// When it is read.
+    signal: SignalUse,
+    /// How strictly.
+    read: ReadOptions,
 }
 
-fn read_out_table_row(rules: &RuleTable, signal: SignalUse, row: TableRow) -> Done {
+/// Measure a source ECG file: its measurements and, when it was accepted partial, its defects.
+fn measure_source(
+    source: &str,
+    read: &ReadOptions,
+) -> std::result::Result<(SignalMeasurements, Vec<String>), String> {
+    let ecg = crate::ecg::read_path(Path::new(source), read).map_err(|e| e.to_string())?;
+    let m = measure(&ecg).map_err(|e| e.to_string())?;
+    Ok((m, ecg.defects))
+}
+
+fn read_out_table_row(rules: &RuleTable, source: SourceUse, row: TableRow) -> Done {
     let probs = match row.probabilities {
         Ok(p) => p,
         Err(e) => {
@@ -343,20 +352,20 @@ fn read_out_table_row(rules: &RuleTable, signal: SignalUse, row: TableRow) -> Do
             };
         }
     };
-    let want_signal = match signal {
+    let want_signal = match source.signal {
         SignalUse::Never => false,
         SignalUse::Auto => row.hr_bpm.is_none(),
         SignalUse::Always => true,
     } && !row.source.is_empty()
         && row.source != "-"
         && Path::new(&row.source).is_file();
-    let (m, note) = if want_signal {
-        match measure_source(&row.source) {
-            Ok(m) => (Some(m), None),
-            Err(e) => (None, Some(format!("source {e}"))),
+    let (m, note, partial) = if want_signal {
+        match measure_source(&row.source, &source.read) {
+            Ok((m, defects)) => (Some(m), None, defects),
+            Err(e) => (None, Some(format!("source {e}")), Vec::new()),
         }
     } else {
-        (None, None)
+        (None, None, Vec::new())
     };
     let hr = match (m.as_ref().and_then(|m| m.hr_bpm), row.hr_bpm) {
         (Some(h), _) => Some((h, "signal")),
@@ -371,6 +380,7 @@ fn read_out_table_row(rules: &RuleTable, signal: SignalUse, row: TableRow) -> Do
         hr,
         m.as_ref(),
         note,
+        &partial,
     )
 }
 
@@ -389,7 +399,7 @@ struct Part {
 fn compute_parts<T: Sync>(
     format: crate::output::Format,
     rules: &RuleTable,
-    signal: SignalUse,
+    source: SourceUse,
     items: &[T],
     to_rows: &(dyn Fn(&T) -> Vec<TableRow> + Sync),
 ) -> Vec<Part> {
@@ -400,7 +410,7 @@ fn compute_parts<T: Sync>(
             let mut failures = Vec::new();
             let mut values = Vec::with_capacity(rows.len());
             for row in rows {
-                let d = read_out_table_row(rules, signal, row);
+                let d = read_out_table_row(rules, source, row);
                 if d.failed {
                     let what = match (d.values.first(), d.values.get(1)) {
                         (Some(Value::Text(s)), Some(Value::Text(id))) => format!("{s} ({id})"),
@@ -463,7 +473,7 @@ fn write_parts(
 fn pipeline<T: Send + Sync>(
     ctx: &Context,
     rules: &RuleTable,
-    signal: SignalUse,
+    source: SourceUse,
     to_rows: &(dyn Fn(&T) -> Vec<TableRow> + Sync),
     out: &mut dyn RowWriter,
     tally: &mut Tally,
@@ -485,7 +495,7 @@ fn pipeline<T: Send + Sync>(
             let more = match chunk {
                 Ok(Some(items)) => {
                     pending = Some(
-                        scope.spawn(move || compute_parts(format, rules, signal, &items, to_rows)),
+                        scope.spawn(move || compute_parts(format, rules, source, &items, to_rows)),
                     );
                     Ok(true)
                 }
@@ -500,6 +510,13 @@ fn pipeline<T: Send + Sync>(
             }
         }
     })
+}
+
+fn source_use(args: &Args) -> SourceUse {
+    SourceUse {
+        signal: args.signal,
+        read: args.read.options(),
+    }
 }
 
 fn table_input<R: BufRead>(
@@ -544,7 +561,15 @@ fn csv_input<R: BufRead>(
             .next_block()
             .map_err(|e| Error::BadInput(format!("{input}: {e}")))
     };
-    pipeline(ctx, rules, args.signal, &to_rows, out, tally, next_chunk)
+    pipeline(
+        ctx,
+        rules,
+        source_use(args),
+        &to_rows,
+        out,
+        tally,
+        next_chunk,
+    )
 }
 
 fn ndjson_input<R: BufRead>(
@@ -589,7 +614,15 @@ fn ndjson_input<R: BufRead>(
         }
         Ok(Some(groups))
     };
-    pipeline(ctx, rules, args.signal, &to_rows, out, tally, next_chunk)
+    pipeline(
+        ctx,
+        rules,
+        source_use(args),
+        &to_rows,
+        out,
+        tally,
+        next_chunk,
+    )
 }
 
 /// ECG files: measured, and with --clinical-model inferred in-process.
@@ -597,7 +630,7 @@ fn ecg_inputs(
     ctx: &Context,
     args: &Args,
     rules: &RuleTable,
-    files: Vec<(String, Data, bool)>,
+    files: Vec<Input>,
     out: &mut dyn RowWriter,
     tally: &mut Tally,
 ) -> Result<()> {
@@ -637,6 +670,7 @@ fn ecg_inputs(
         derive_leads: args.derive_leads,
         pad: false,
     };
+    let read = args.read.options();
     let bar = ctx.progress_bar("ECGs", Some(files.len() as u64));
     for chunk in files.chunks(64) {
         type Loaded = std::result::Result<
@@ -644,19 +678,14 @@ fn ecg_inputs(
                 SignalMeasurements,
                 Option<preprocess::Prepared>,
                 Option<String>,
+                Vec<String>,
             ),
             String,
         >;
         let loaded: Vec<Loaded> = chunk
             .par_iter()
-            .map(|(label, data, _)| {
-                let path = PathBuf::from(label.rsplit('!').next().unwrap_or(label));
-                let ecg = match data {
-                    Data::Path(p) => std::fs::read(p)
-                        .map_err(|e| crate::input::io_reason(&e))
-                        .and_then(|b| read_ecg_bytes(p, &b).map_err(|e| e.to_string())),
-                    Data::Bytes(b) => read_ecg_bytes(&path, b).map_err(|e| e.to_string()),
-                }?;
+            .map(|input| {
+                let ecg = crate::ecg::read(input, &read).map_err(|e| e.to_string())?;
                 let (m, note) = match measure(&ecg) {
                     Ok(m) => (m, None),
                     // Signal only: nothing to read out from a signal that cannot be measured.
@@ -671,7 +700,7 @@ fn ecg_inputs(
                     ),
                     None => None,
                 };
-                Ok((m, prepared, note))
+                Ok((m, prepared, note, ecg.defects))
             })
             .collect();
         let ready: Vec<&ndarray::Array3<f32>> = loaded
@@ -679,7 +708,7 @@ fn ecg_inputs(
             .filter_map(|l| {
                 l.as_ref()
                     .ok()
-                    .and_then(|(_, p, _)| p.as_ref())
+                    .and_then(|(_, p, _, _)| p.as_ref())
                     .map(|p| &p.segments)
             })
             .collect();
@@ -690,8 +719,9 @@ fn ecg_inputs(
                 .into_iter(),
             _ => Vec::new().into_iter(),
         };
-        for ((label, _, _), l) in chunk.iter().zip(loaded) {
+        for (input, l) in chunk.iter().zip(loaded) {
             bar.inc(1);
+            let label = &input.label;
             let id = stem_of(label);
             let done = match l {
                 Err(e) => {
@@ -701,7 +731,10 @@ fn ecg_inputs(
                         failed: true,
                     }
                 }
-                Ok((m, prepared, note)) => {
+                Ok((m, prepared, note, defects)) => {
+                    for d in &defects {
+                        bar.suspend(|| ctx.warn(&format!("{label}: partial record: {d}")));
+                    }
                     let probs: Option<Vec<f64>> = match (prepared, &positions) {
                         (Some(_), Some(pos)) => {
                             let o = results.next().and_then(|o| o.probabilities);
@@ -714,7 +747,16 @@ fn ecg_inputs(
                         _ => None,
                     };
                     let hr = m.hr_bpm.map(|h| (h, "signal"));
-                    finish_row(rules, label, &id, probs.as_deref(), hr, Some(&m), note)
+                    finish_row(
+                        rules,
+                        label,
+                        &id,
+                        probs.as_deref(),
+                        hr,
+                        Some(&m),
+                        note,
+                        &defects,
+                    )
                 }
             };
             if done.failed {

@@ -103,6 +103,25 @@ fn warning_line(message: &str) -> String {
     format!("dicomkit: warning: {}\n", escape_controls(message))
 }
 
+/// How the ECG commands (store-ecg, interpret, ecg-infer, render) read an ECG.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct EcgReadArgs {
+    /// Use a partial ECG (rhythm data missing or cut short, a declared length or CRC that
+    /// disagrees with what is there) instead of refusing it; its defects are shown as warnings
+    /// and the output marks it partial.
+    #[arg(long)]
+    pub accept_partial: bool,
+}
+
+impl EcgReadArgs {
+    /// The reading options these arguments ask for.
+    pub fn options(&self) -> crate::ecg::ReadOptions {
+        crate::ecg::ReadOptions {
+            accept_partial: self.accept_partial,
+        }
+    }
+}
+
 /// Options of every network command: the peer, our AE title, timeouts, PDU size.
 #[derive(Debug, Clone, clap::Args)]
 pub struct NetArgs {

@@ -13,7 +13,9 @@
 //!   full     the whole range of the modality output (from Bits Stored), linearly
 //!   N        the file's N-th window or VOI LUT (1-based, = dcm2pnm +Wi N)
 //! Colour images pass through. 16-bit PNG (--16bit) scales the VOI output to 0..65535.
-//! ECGs (DICOM-ECG, SCP-ECG, HL7 aECG, WFDB) are plotted on ECG paper (PNG/JPEG/GIF or SVG).
+//! ECGs (DICOM-ECG, SCP-ECG, HL7 aECG, WFDB) are plotted on ECG paper (PNG/JPEG/GIF or SVG); a
+//! partial ECG is refused unless --accept-partial (then plotted, with a warning). Zip members
+//! are rendered like files (a zipped WFDB header reads its signal file from the zip).
 //!
 //! Output type: --image-format, else OUTPUT's extension. Frames: the first frame by default
 //! (GIF: every frame, animated, delay from Frame Time / Cine Rate or --fps); --frame N picks
@@ -31,19 +33,18 @@
 //! ```
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::Context;
+use super::{Context, EcgReadArgs};
 use crate::ecg::Format as EcgFormat;
 use crate::error::{Error, Result, batch_outcome};
 use crate::image::display::{DisplayOptions, VoiChoice, display};
 use crate::image::ecg_plot::{PlotOptions, plot_png, plot_svg};
 use crate::image::encode::{self, ImageFormat, Resize};
 use crate::image::pixels::{self, FrameSelection, PixelError};
-use crate::input::{Data, expand};
+use crate::input::{Data, Input, expand};
 use crate::output::Value;
 
 /// Columns of `render`.
@@ -118,6 +119,10 @@ pub struct Args {
     /// ECG gain in mm/mV.
     #[arg(long, value_name = "MM_MV", default_value_t = 10.0)]
     pub gain: f64,
+
+    /// How ECGs are read (--accept-partial: a partial record is plotted, with a warning).
+    #[command(flatten)]
+    pub read: EcgReadArgs,
 }
 
 fn parse_format(s: &str) -> std::result::Result<ImageFormat, String> {
@@ -303,6 +308,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let mut listing_errors = Vec::new();
     for item in expand(&args.inputs) {
         match item {
+            // A WFDB signal file found by walking is rendered through its header.
+            Ok(i) if !i.explicit && crate::ecg::header_of_signal_file(&i).is_some() => {}
             Ok(i) => inputs.push(i),
             Err(e) => listing_errors.push(e),
         }
@@ -346,13 +353,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 
     // Targets, decided in input order (names made unique).
     let mut used = HashSet::new();
-    let jobs: Vec<(crate::input::Input, Target)> = inputs
+    let jobs: Vec<(Input, Target)> = inputs
         .into_iter()
         .map(|input| {
             let path = if dir_mode {
                 let base = match &input.data {
                     Data::Path(p) => output_name(p, format),
-                    Data::Bytes(_) => output_name(Path::new(&input.label), format),
+                    _ => output_name(Path::new(&input.file_name()), format),
                 };
                 let mut name = base.clone();
                 let mut k = 2;
@@ -440,42 +447,38 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 }
 
 /// Render one input; never panics on bad input, never leaves a partial file.
-fn render_one(args: &Args, input: &crate::input::Input, target: &Target) -> Outcome {
+fn render_one(args: &Args, input: &Input, target: &Target) -> Outcome {
     let mut o = Outcome {
         input: input.label.clone(),
         ..Default::default()
     };
-    let path = match &input.data {
-        Data::Path(p) => p.clone(),
-        Data::Bytes(_) => {
-            o.error = Some(Failure::Input(
-                "zip members cannot be rendered: unzip the archive first".into(),
-            ));
+    let head = match input.head(4096) {
+        Ok(h) => h,
+        Err(e) => {
+            o.error = Some(Failure::Input(e.reason));
             return o;
         }
     };
-    let mut head = Vec::with_capacity(4096);
-    if let Err(e) = std::fs::File::open(&path).and_then(|f| f.take(4096).read_to_end(&mut head)) {
-        o.error = Some(Failure::Input(e.to_string()));
-        return o;
-    }
-    let detected = crate::ecg::detect(&path, &head);
+    let detected = crate::ecg::detect(Path::new(&input.file_name()), &head);
     let is_dicom = head.get(128..132) == Some(b"DICM".as_slice());
     let result = match detected {
-        Some(EcgFormat::Aecg | EcgFormat::Wfdb) => render_ecg(args, &path, target, &mut o),
-        Some(EcgFormat::ScpEcg) if !is_dicom => match render_ecg(args, &path, target, &mut o) {
+        Some(EcgFormat::Aecg | EcgFormat::Wfdb) => render_ecg(args, input, target, &mut o),
+        Some(EcgFormat::ScpEcg) if !is_dicom => match render_ecg(args, input, target, &mut o) {
             Ok(()) => Ok(()),
-            Err(ecg_err) => match render_image(args, &path, target, &mut o) {
+            Err(ecg_err) => match render_image(args, input, target, &mut o) {
                 Ok(()) => Ok(()),
                 Err(Failure::Input(_)) => Err(ecg_err),
                 Err(e) => Err(e),
             },
         },
-        _ => match render_image(args, &path, target, &mut o) {
+        _ => match render_image(args, input, target, &mut o) {
             Err(Failure::Input(msg)) if o.kind == Some("no-pixel-data") && is_dicom => {
                 // A DICOM waveform has no Pixel Data: plot it when it is an ECG.
-                match crate::ecg::prepare::read_path(&path) {
+                match crate::ecg::read(input, &args.read.options()) {
                     Ok(ecg) => render_ecg_read(args, ecg, target, &mut o),
+                    Err(e @ crate::ecg::EcgError::Partial { .. }) => {
+                        Err(Failure::Input(e.to_string()))
+                    }
                     Err(_) => Err(Failure::Input(msg)),
                 }
             }
@@ -498,6 +501,18 @@ fn render_one(args: &Args, input: &crate::input::Input, target: &Target) -> Outc
         o.frames = None;
     }
     o
+}
+
+/// Decode an input's pixel data, from its file or from its bytes (a zip member).
+fn decode_input(
+    input: &Input,
+    frames: FrameSelection,
+) -> std::result::Result<pixels::Image, PixelError> {
+    match &input.data {
+        Data::Path(p) => pixels::decode(p, frames),
+        Data::Member(m) => pixels::decode_bytes(&m.bytes, frames),
+        Data::Bytes(b) => pixels::decode_bytes(b, frames),
+    }
 }
 
 fn resize_of(args: &Args) -> Option<Resize> {
@@ -532,13 +547,13 @@ fn encode_one(
 
 fn render_image(
     args: &Args,
-    path: &Path,
+    input: &Input,
     target: &Target,
     o: &mut Outcome,
 ) -> std::result::Result<(), Failure> {
     if target.format == ImageFormat::Svg {
         // Decode anyway so that an ECG without pixel data is still recognised.
-        if let Err(e) = pixels::decode(path, FrameSelection::One(1)) {
+        if let Err(e) = decode_input(input, FrameSelection::One(1)) {
             return Err(pixel_failure(e, o));
         }
         return Err(Failure::Input(
@@ -550,7 +565,7 @@ fn render_image(
         (None, ImageFormat::Gif) => FrameSelection::All,
         (None, _) => FrameSelection::One(1),
     };
-    let img = pixels::decode(path, selection).map_err(|e| pixel_failure(e, o))?;
+    let img = decode_input(input, selection).map_err(|e| pixel_failure(e, o))?;
     o.kind = Some("image");
     let options = DisplayOptions {
         voi: match args.window {
@@ -618,11 +633,12 @@ fn pixel_failure(e: PixelError, o: &mut Outcome) -> Failure {
 
 fn render_ecg(
     args: &Args,
-    path: &Path,
+    input: &Input,
     target: &Target,
     o: &mut Outcome,
 ) -> std::result::Result<(), Failure> {
-    let ecg = crate::ecg::prepare::read_path(path).map_err(|e| Failure::Input(e.to_string()))?;
+    let ecg =
+        crate::ecg::read(input, &args.read.options()).map_err(|e| Failure::Input(e.to_string()))?;
     render_ecg_read(args, ecg, target, o)
 }
 

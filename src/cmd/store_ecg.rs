@@ -6,12 +6,16 @@
 //!                           [--failed-dir D] [--settle SECS] [--watch [SECS]]
 //!        dicomkit store-ecg --dry-run [--out DIR] FILE|DIR...
 //!
+//! FILE|DIR: files, directories (walked) and zip archives (their members); a WFDB header's
+//! signal files are read from its own folder or archive, and are not inputs of their own.
 //! Each ECG (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB; detected from content) is converted to DICOM,
 //! re-read and compared with its source, and C-STOREd; all over one association (reconnected
 //! once if it drops). DICOM-ECG files are sent as they are unless --reencode (or an option that
-//! changes them). One row per file: path, format, sop_class_uid, sop_instance_uid, status,
-//! outcome, error, note (what the object sent leaves out on purpose: the rhythm cut to 10 s by
-//! --mortara-compat).
+//! changes them). A partial record (cut short, lengths or CRC that disagree) is unreadable
+//! unless --accept-partial, which converts it with a note in its waveform annotations (never
+//! with --erase-on-success). One row per file: path, format, sop_class_uid, sop_instance_uid,
+//! status, outcome, partial, error, note (what the object sent leaves out on purpose: the
+//! rhythm cut to 10 s by --mortara-compat).
 //!
 //! Folder mode (--import-dir): every settled file (not modified within --settle seconds) is
 //! processed once; after the PACS confirms (0x0000, or a warning with --accept-warnings) the
@@ -33,30 +37,29 @@ use std::time::Duration;
 use rayon::prelude::*;
 use serde_json::json;
 
-use super::{Context, NetArgs};
+use super::{Context, EcgReadArgs, NetArgs};
 use crate::ecg::prepare::{PrepareOptions, Prepared, prepare};
 use crate::ecg::{EcgError, Format};
 use crate::error::{Error, Result};
 use crate::import::{self, Journal};
+use crate::input::{Input, InputError};
 use crate::net::services::StoreSession;
 use crate::net::{NetError, StatusClass};
 use crate::output::{RowWriter, Value};
 
-/// SOP classes proposed: 12-lead, General and Ambulatory ECG Waveform Storage.
-pub const ECG_SOP_CLASSES: [&str; 3] = [
-    "1.2.840.10008.5.1.4.1.1.9.1.1",
-    "1.2.840.10008.5.1.4.1.1.9.1.2",
-    "1.2.840.10008.5.1.4.1.1.9.1.3",
-];
+/// SOP classes proposed: the ECG classes the reader accepts (12-lead, General, Ambulatory and
+/// General 32-bit ECG Waveform Storage), so that any DICOM-ECG read can be sent as it is.
+pub use crate::ecg::dicom::ECG_SOP_CLASSES;
 
 /// Columns of `store-ecg`.
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 9] = [
     "path",
     "format",
     "sop_class_uid",
     "sop_instance_uid",
     "status",
     "outcome",
+    "partial",
     "error",
     "note",
 ];
@@ -73,7 +76,7 @@ pub struct Args {
     #[command(flatten)]
     pub net: NetArgs,
 
-    /// ECG files or directories (read recursively).
+    /// ECG files, directories (read recursively) or zip archives.
     #[arg(
         value_name = "FILE|DIR",
         conflicts_with = "import_dir",
@@ -113,8 +116,12 @@ pub struct Args {
     #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "10", requires = "import_dir")]
     pub watch: Option<f64>,
 
-    /// Folder mode: erase each file once the PACS confirmed it.
-    #[arg(long, requires = "import_dir", conflicts_with = "archive_dir")]
+    /// Folder mode: erase each file once the PACS confirmed it (never with --accept-partial).
+    #[arg(
+        long,
+        requires = "import_dir",
+        conflicts_with_all = ["archive_dir", "accept_partial"]
+    )]
     pub erase_on_success: bool,
 
     /// Folder mode: move each file here once the PACS confirmed it.
@@ -141,6 +148,10 @@ pub struct Args {
     /// Folder mode: the journal file (default: .dicomkit-store-ecg.journal.ndjson in the folder).
     #[arg(long, value_name = "FILE", requires = "import_dir")]
     pub journal: Option<PathBuf>,
+
+    /// How ECGs are read (--accept-partial).
+    #[command(flatten)]
+    pub read: EcgReadArgs,
 }
 
 /// What was made of an input that could be read.
@@ -168,6 +179,8 @@ struct Outcome {
     prepared: Option<Written>,
     status: Option<String>,
     outcome: &'static str,
+    /// Read with --accept-partial from a partial record.
+    partial: bool,
     error: Option<String>,
 }
 
@@ -181,6 +194,7 @@ impl Outcome {
             w.map(|p| p.sop_instance.clone()).into(),
             self.status.clone().into(),
             Value::from(self.outcome),
+            Value::Bool(self.partial),
             self.error.clone().into(),
             w.and_then(|p| p.note.clone()).into(),
         ]
@@ -195,6 +209,7 @@ impl Outcome {
             "sop_instance_uid": w.map(|p| p.sop_instance.clone()),
             "status": self.status,
             "outcome": self.outcome,
+            "partial": self.partial,
             "error": self.error,
             "note": w.and_then(|p| p.note.clone()),
         })
@@ -246,6 +261,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         patient_id: args.patient_id.clone(),
         mortara_compat: args.mortara_compat,
         derive_leads: args.derive_leads,
+        read: args.read.options(),
     };
     if let Some(id) = &args.patient_id {
         crate::net::query::validate_patient_id(id, false)
@@ -272,28 +288,6 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     }
 }
 
-/// Expand FILE|DIR arguments: files as given, directories walked (non-ECG files skipped).
-fn expand(paths: &[PathBuf]) -> Vec<(PathBuf, bool)> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            for e in walkdir::WalkDir::new(p)
-                .follow_links(true)
-                .sort_by_file_name()
-                .into_iter()
-                .flatten()
-            {
-                if e.file_type().is_file() {
-                    out.push((e.into_path(), false));
-                }
-            }
-        } else {
-            out.push((p.clone(), true));
-        }
-    }
-    out
-}
-
 /// Files converted per batch while the previous batch is sent.
 const PIPELINE_BATCH: usize = 32;
 /// Batches converted at once (each one's files on all cores), in input order.
@@ -309,71 +303,114 @@ fn keep_copy(args: &Args, p: &Prepared) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// What converting one walked item gave.
+enum Converted {
+    /// A WFDB signal file found by walking: read through its header.
+    Companion,
+    /// The path or member could not be listed or opened.
+    Unlisted(InputError),
+    /// The conversion, and the copy written (--out).
+    Done {
+        label: String,
+        explicit: bool,
+        prepared: std::result::Result<Prepared, EcgError>,
+        copy: std::result::Result<(), String>,
+    },
+}
+
 fn run_files(
     ctx: &Context,
     args: &Args,
     options: &PrepareOptions,
     sender: &mut Sender,
 ) -> Result<()> {
-    let inputs = expand(&args.paths);
+    // One walker for every command: files, directories, zip archives (lazily).
+    let mut inputs = crate::input::expand(&args.paths);
     let mut out = ctx.rows(&COLUMNS);
-    let bar = ctx.progress_bar("ECGs", Some(inputs.len() as u64));
+    let bar = ctx.progress_bar("ECGs", None);
     let (mut ok, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
     let mut network: Option<NetError> = None;
     // Conversion and sending overlap: while one batch is sent (in input order, over one
     // association), the next ones are converted on all cores, each file's copy (--out) written
     // by the thread that converted it.
-    type Converted = (
-        std::result::Result<Prepared, EcgError>,
-        std::result::Result<(), String>,
-    );
-    type Batch = Vec<(PathBuf, bool, Converted)>;
-    let convert = |batch: &[(PathBuf, bool)]| -> Batch {
+    let convert = |batch: Vec<std::result::Result<Input, InputError>>| -> Vec<Converted> {
         batch
-            .par_iter()
-            .map(|(path, explicit)| {
-                let prepared = prepare(path, options);
+            .into_par_iter()
+            .map(|item| {
+                let input = match item {
+                    Ok(i) => i,
+                    Err(e) => return Converted::Unlisted(e),
+                };
+                if !input.explicit && crate::ecg::header_of_signal_file(&input).is_some() {
+                    return Converted::Companion;
+                }
+                let prepared = prepare(&input, options);
                 let copy = match &prepared {
                     Ok(p) => keep_copy(args, p),
                     Err(_) => Ok(()),
                 };
-                (path.clone(), *explicit, (prepared, copy))
+                Converted::Done {
+                    label: input.label,
+                    explicit: input.explicit,
+                    prepared,
+                    copy,
+                }
             })
             .collect()
     };
+    let convert = &convert;
     std::thread::scope(|scope| -> Result<()> {
         // PIPELINE_DEPTH batches are under way at once, so that the cores go on with the next
         // batch while the last files of one are finished (no pause at batch ends).
-        let mut batches = inputs.chunks(PIPELINE_BATCH);
         let mut pending = std::collections::VecDeque::with_capacity(PIPELINE_DEPTH);
         loop {
             while pending.len() < PIPELINE_DEPTH {
-                let Some(b) = batches.next() else { break };
-                pending.push_back(scope.spawn(move || convert(b)));
+                let batch: Vec<_> = inputs.by_ref().take(PIPELINE_BATCH).collect();
+                if batch.is_empty() {
+                    break;
+                }
+                pending.push_back(scope.spawn(move || convert(batch)));
             }
             let Some(job) = pending.pop_front() else {
                 break;
             };
-            let prepared = job
+            let converted = job
                 .join()
                 .map_err(|_| Error::Internal("an ECG conversion thread panicked".into()))?;
-            for (path, explicit, (result, copy)) in prepared {
+            for c in converted {
                 bar.inc(1);
+                let (label, explicit, result, copy) = match c {
+                    Converted::Companion => continue,
+                    Converted::Unlisted(e) => (
+                        e.label,
+                        true,
+                        Err(EcgError::Io(std::io::Error::other(e.reason))),
+                        Ok(()),
+                    ),
+                    Converted::Done {
+                        label,
+                        explicit,
+                        prepared,
+                        copy,
+                    } => (label, explicit, prepared, copy),
+                };
+                let path = PathBuf::from(&label);
                 let p = match result {
                     Ok(p) => p,
                     Err(EcgError::UnknownFormat) if !explicit => {
-                        tracing::info!("skipped {}: not an ECG", path.display());
+                        tracing::info!("skipped {label}: not an ECG");
                         continue;
                     }
                     Err(e) => {
                         unreadable += 1;
-                        bar.suspend(|| ctx.item_error(&path.display().to_string(), &e.to_string()));
+                        bar.suspend(|| ctx.item_error(&label, &e.to_string()));
                         let o = Outcome {
                             path,
                             format: None,
                             prepared: None,
                             status: None,
                             outcome: "unreadable",
+                            partial: false,
                             error: Some(e.to_string()),
                         };
                         out.row(&o.row())?;
@@ -381,12 +418,13 @@ fn run_files(
                     }
                 };
                 for w in &p.warnings {
-                    bar.suspend(|| ctx.warn(&format!("{}: {w}", path.display())));
+                    bar.suspend(|| ctx.warn(&format!("{label}: {w}")));
                 }
+                let partial = !p.defects.is_empty();
                 let ids = Some(Written::of(&p));
                 if let Err(e) = copy {
                     failed += 1;
-                    ctx.item_error(&path.display().to_string(), &e);
+                    ctx.item_error(&label, &e);
                     out.row(
                         &Outcome {
                             path,
@@ -394,6 +432,7 @@ fn run_files(
                             prepared: ids,
                             status: None,
                             outcome: "failed",
+                            partial,
                             error: Some(e),
                         }
                         .row(),
@@ -409,6 +448,7 @@ fn run_files(
                             prepared: ids,
                             status: None,
                             outcome: "converted",
+                            partial,
                             error: None,
                         }
                         .row(),
@@ -423,6 +463,7 @@ fn run_files(
                             prepared: ids,
                             status: None,
                             outcome: "not sent",
+                            partial,
                             error: Some("the PACS could not be reached".into()),
                         }
                         .row(),
@@ -438,6 +479,7 @@ fn run_files(
                             prepared: ids,
                             status: Some(format!("0x{:04X}", s.0)),
                             outcome: "stored",
+                            partial,
                             error: None,
                         }
                     }
@@ -446,13 +488,14 @@ fn run_files(
                         let e = format!(
                             "the PACS answered {s} (use --accept-warnings to count it as stored)"
                         );
-                        ctx.item_error(&path.display().to_string(), &e);
+                        ctx.item_error(&label, &e);
                         Outcome {
                             path,
                             format: Some(p.format),
                             prepared: ids,
                             status: Some(format!("0x{:04X}", s.0)),
                             outcome: "failed",
+                            partial,
                             error: Some(e),
                         }
                     }
@@ -463,13 +506,14 @@ fn run_files(
                         } else {
                             None
                         };
-                        ctx.item_error(&path.display().to_string(), &e.to_string());
+                        ctx.item_error(&label, &e.to_string());
                         Outcome {
                             path,
                             format: Some(p.format),
                             prepared: ids,
                             status,
                             outcome: "refused",
+                            partial,
                             error: Some(e.to_string()),
                         }
                     }
@@ -480,6 +524,7 @@ fn run_files(
                             prepared: ids,
                             status: None,
                             outcome: "not sent",
+                            partial,
                             error: Some(e.to_string()),
                         };
                         network = Some(e);
@@ -646,9 +691,10 @@ fn folder_pass(
             prepared: None,
             status: None,
             outcome: "failed",
+            partial: false,
             error: None,
         };
-        let p = match prepare(&path, options) {
+        let p = match prepare(&Input::file(&path), options) {
             Ok(p) => p,
             Err(e) => {
                 unreadable += 1;
@@ -665,6 +711,7 @@ fn folder_pass(
             ctx.warn(&format!("{shown}: {w}"));
         }
         o.format = Some(p.format);
+        o.partial = !p.defects.is_empty();
         o.prepared = Some(Written::of(&p));
         if let Err(e) = keep_copy(args, &p) {
             ctx.warn(&format!("{shown}: {e}"));

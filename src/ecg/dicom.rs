@@ -1850,12 +1850,28 @@ fn encode_group(
     Ok(())
 }
 
-/// The Waveform Annotation Sequence: statements, then the measurements.
+/// The text annotation that marks a partial record (one with [`Ecg::defects`], read with
+/// `accept_partial`): written first in the Waveform Annotation Sequence.
+pub fn partial_note(ecg: &Ecg) -> Option<String> {
+    if ecg.defects.is_empty() {
+        return None;
+    }
+    Some(clean(
+        &format!("{PARTIAL_NOTE_PREFIX}: {}", ecg.defects.join("; ")),
+        1024,
+        true,
+    ))
+}
+
+/// How the partial-record annotation ([`partial_note`]) begins.
+pub const PARTIAL_NOTE_PREFIX: &str = "PARTIAL RECORD read with --accept-partial";
+
+/// The Waveform Annotation Sequence: the partial-record note, statements, then the
+/// measurements.
 fn encode_annotations(enc: &mut Enc, ecg: &Ecg, mortara: bool) {
-    let statements: Vec<String> = ecg
-        .statements
-        .iter()
-        .map(|s| clean(s, 1024, true))
+    let statements: Vec<String> = partial_note(ecg)
+        .into_iter()
+        .chain(ecg.statements.iter().map(|s| clean(s, 1024, true)))
         .filter(|s| !s.is_empty())
         .collect();
     let m: &Measurements = &ecg.measurements;
@@ -2074,7 +2090,11 @@ fn write_with(
                 .join("\\")
         })
         .unwrap_or_default();
-    let statements_non_ascii = ecg.statements.iter().any(|s| !s.is_ascii());
+    let statements_non_ascii = ecg
+        .statements
+        .iter()
+        .chain(&ecg.defects)
+        .any(|s| !s.is_ascii());
     let non_ascii = statements_non_ascii
         || [
             &patient_id,
@@ -2463,7 +2483,7 @@ mod tests {
             .iter()
             .map(|n| {
                 let path = dir.join(n);
-                let ecg = crate::ecg::prepare::read_path(&path)
+                let ecg = crate::ecg::read_path(&path, &crate::ecg::ReadOptions::default())
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 ((*n).to_owned(), ecg)
             })

@@ -1,6 +1,7 @@
 //! The ECG model shared by `store-ecg`, `render`, `ecg-infer` and `interpret`, and the readers
 //! and writer that fill it: SCP-ECG ([`scp`]), HL7 aECG ([`aecg`]), DICOM-ECG ([`dicom`]) and
 //! WFDB ([`wfdb`]). The format is detected from the content ([`detect`]), not the extension.
+//! [`read`] is the one front door every command reads an ECG through ([`source`]).
 //!
 //! Samples are in microvolts (f64), one [`Lead`] per channel, rhythm and median beat kept apart.
 
@@ -11,7 +12,10 @@ pub mod measure;
 pub mod prepare;
 pub mod qrs;
 pub mod scp;
+pub mod source;
 pub mod wfdb;
+
+pub use source::{Source, header_of_signal_file, read, read_path, read_source};
 
 use std::fmt;
 use std::path::Path;

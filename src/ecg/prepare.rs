@@ -2,11 +2,10 @@
 //! (unless re-encoding is asked for), everything else converted by the DICOM-ECG writer and
 //! checked by re-reading it (round trip).
 
-use std::path::Path;
-
-use super::{Ecg, EcgError, Format, detect};
-use crate::dicom::read::{ReadOptions, dataset_offset, read_bytes};
+use super::{EcgError, Format, ReadOptions, read_source};
+use crate::dicom::read::dataset_offset;
 use crate::dicom::{TRANSFER_SYNTAX_UID, Tag};
+use crate::input::Input;
 
 /// How to prepare.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +18,9 @@ pub struct PrepareOptions {
     pub mortara_compat: bool,
     /// Derive missing limb leads (III, aVR, aVL, aVF) from I and II.
     pub derive_leads: bool,
+    /// How strictly the input is read (partial records refused unless accepted; an accepted
+    /// one is always converted, so that the written file says it is partial).
+    pub read: ReadOptions,
 }
 
 /// A DICOM instance ready to C-STORE.
@@ -36,11 +38,14 @@ pub struct Prepared {
     pub part10: Vec<u8>,
     /// Where the data set starts in `part10`.
     pub dataset_start: usize,
-    /// Warnings of the reader (and the notes below).
+    /// Warnings of the reader (an accepted partial record's defects among them, and the notes
+    /// below).
     pub warnings: Vec<String>,
     /// What the object sent leaves out of the input on purpose (the rhythm cut to 10 s by the
     /// Mortara-compatible variant); each is also in `warnings`.
     pub notes: Vec<String>,
+    /// Why the record is partial ([`super::Ecg::defects`]); empty for a whole record.
+    pub defects: Vec<String>,
 }
 
 impl Prepared {
@@ -50,52 +55,26 @@ impl Prepared {
     }
 }
 
-/// Read an ECG file of any supported format.
-pub fn read_path(path: &Path) -> Result<Ecg, EcgError> {
-    let bytes = std::fs::read(path)?;
-    read_ecg_bytes(path, &bytes)
+/// Read an ECG file on disk through the front door with the default (strict) options: a thin
+/// wrapper of [`super::read_path`] kept for tests and examples.
+pub fn read_path(path: &std::path::Path) -> Result<super::Ecg, EcgError> {
+    super::read_path(path, &ReadOptions::default())
 }
 
-/// Read an ECG from bytes already in memory; `path` names it (its extension tells WFDB headers,
-/// whose signal files are then read beside it).
-pub fn read_ecg_bytes(path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
-    read_as(
-        detect(path, bytes).ok_or(EcgError::UnknownFormat)?,
-        path,
-        bytes,
-    )
-}
-
-/// [`read_ecg_bytes`] with the format already detected.
-fn read_as(format: Format, path: &Path, bytes: &[u8]) -> Result<Ecg, EcgError> {
-    match format {
-        Format::ScpEcg => super::scp::read(bytes),
-        Format::Aecg => super::aecg::read(bytes),
-        Format::Wfdb => super::wfdb::read(path),
-        Format::DicomEcg => {
-            let file = read_bytes(bytes, &ReadOptions::default())
-                .map_err(|e| EcgError::malformed(Format::DicomEcg, e.to_string()))?;
-            if let Some(e) = &file.error {
-                return Err(EcgError::malformed(Format::DicomEcg, e.clone()));
-            }
-            super::dicom::read(&file)
-        }
-    }
-}
-
-/// Read `path` and produce the DICOM instance to send.
-pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgError> {
-    let bytes = std::fs::read(path)?;
-    let format = detect(path, &bytes).ok_or(EcgError::UnknownFormat)?;
-    let mut ecg = read_as(format, path, &bytes)?;
-    if format == Format::DicomEcg
+/// Read `input` (through the front door, [`super::read_source`]) and produce the DICOM
+/// instance to send. A DICOM-ECG input is parsed once: sent as it is when nothing asks to change
+/// it, else converted like the other formats.
+pub fn prepare(input: &Input, options: &PrepareOptions) -> Result<Prepared, EcgError> {
+    let source = read_source(input, &options.read)?;
+    let format = source.format;
+    let mut ecg = source.ecg;
+    if let Some(file) = &source.dicom
         && !options.reencode
         && options.patient_id.is_none()
         && !options.derive_leads
         && !options.mortara_compat
+        && !ecg.is_partial()
     {
-        let file = read_bytes(&bytes, &ReadOptions::default())
-            .map_err(|e| EcgError::malformed(Format::DicomEcg, e.to_string()))?;
         let text = |tag: Tag| {
             file.find(tag)
                 .map(|e| e.value.to_text())
@@ -104,7 +83,7 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
         let sop_class = text(Tag(0x0002, 0x0002)).or_else(|| text(Tag(0x0008, 0x0016)));
         let sop_instance = text(Tag(0x0002, 0x0003)).or_else(|| text(Tag(0x0008, 0x0018)));
         let ts = text(TRANSFER_SYNTAX_UID);
-        let start = dataset_offset(&bytes);
+        let start = dataset_offset(&source.bytes);
         if let (Some(sop_class), Some(sop_instance), Some(ts), Some(start)) =
             (sop_class, sop_instance, ts, start)
         {
@@ -113,10 +92,11 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
                 sop_class,
                 sop_instance,
                 transfer_syntax: ts,
-                part10: bytes,
+                part10: source.bytes.into_owned(),
                 dataset_start: start,
                 warnings: ecg.warnings,
                 notes: Vec::new(),
+                defects: ecg.defects,
             });
         }
         // Without file meta it cannot be sent as it is: convert it.
@@ -131,7 +111,7 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
     // written: the same file written two ways is two objects. The study is the patient's
     // (another patient ID, another study); the series and instance depend on the rest too.
     // Without such options the UIDs are those of the bytes alone, as they always were.
-    let mut key = super::dicom::ContentKey::new(&bytes);
+    let mut key = super::dicom::ContentKey::new(&source.bytes);
     if let Some(id) = &options.patient_id {
         key = key.with("patient_id", id.as_bytes());
     }
@@ -169,5 +149,6 @@ pub fn prepare(path: &Path, options: &PrepareOptions) -> Result<Prepared, EcgErr
         dataset_start: written.dataset_start,
         warnings: ecg.warnings,
         notes,
+        defects: ecg.defects,
     })
 }

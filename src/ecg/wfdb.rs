@@ -16,19 +16,36 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveTime};
 
 use super::{Ecg, EcgError, Format, Lead, Sex, Waveform, leads};
+use crate::input::Input;
 
-/// Read a WFDB record from its header file path (`.hea`); signals from format 16 or 212 `.dat`
-/// files (also 61, 80, 160, 24, 32) or a MATLAB v4 `.mat` next to it.
-pub fn read(header: &Path) -> Result<Ecg, EcgError> {
-    let bytes = std::fs::read(header).map_err(|e| {
-        std::io::Error::new(
-            e.kind(),
-            format!("cannot read WFDB header {}: {e}", header.display()),
-        )
-    })?;
-    let text = String::from_utf8_lossy(&bytes);
+/// Bytes read from a signal file beyond what the header declares (a MATLAB header's variable
+/// name, rounding).
+const SIGNAL_FILE_SLACK: u64 = 4096;
+
+/// Read a WFDB record from its header's bytes; its signal files (format 16 or 212 `.dat`, also
+/// 61, 80, 160, 24, 32, or a MATLAB v4 `.mat`) are fetched by name through `fetch(name,
+/// max_bytes)`, which reads them from the header's own container (see
+/// [`crate::input::Input::companion`]) and never more than `max_bytes`: what the header
+/// declares (samples × signals × bytes per sample + byte offset), or, without a sample count,
+/// the sample limits of [`super::MAX_SAMPLES_PER_LEAD`] and [`super::MAX_SAMPLES_TOTAL`].
+pub fn read(
+    header: &[u8],
+    mut fetch: impl FnMut(&str, u64) -> Result<Vec<u8>, EcgError>,
+) -> Result<Ecg, EcgError> {
+    let text = String::from_utf8_lossy(header);
     let hdr = parse_header(&text)?;
-    let dir = header.parent().unwrap_or_else(|| Path::new("."));
+    let nsig = hdr.signals.len() as u64;
+    // The most frames a signal file is read for: the declared count, or the limits.
+    let frames_cap = match hdr.nsamp {
+        Some(n) if n > 0 => {
+            let n = n as u64;
+            super::check_sample_counts(Format::Wfdb, n, n.saturating_mul(nsig))?;
+            n
+        }
+        _ => {
+            (super::MAX_SAMPLES_PER_LEAD as u64).min(super::MAX_SAMPLES_TOTAL as u64 / nsig.max(1))
+        }
+    };
     let mut ecg = Ecg::new(Format::Wfdb);
     read_comments(&hdr.comments, &mut ecg);
     if let (Some(d), Some(t)) = (hdr.base_date, hdr.base_time) {
@@ -63,18 +80,23 @@ pub fn read(header: &Path) -> Result<Ecg, EcgError> {
             ecg.warnings
                 .push(format!("skew of the signals in {file} ignored"));
         }
-        let stream = read_stream(dir, file, first, members.len())?;
+        let stream = read_stream(&mut fetch, file, first, members.len(), frames_cap)?;
         let width = members.len();
         let frames = stream.len() / width;
         let n = match nsamp {
             Some(n) if n > 0 => n,
             _ => frames,
         };
-        if frames < n {
-            return Err(bad(format!(
+        // A signal file shorter than the header says: the record is partial (refused unless
+        // partial records are accepted); what is there is kept.
+        let n = if frames < n {
+            ecg.defects.push(format!(
                 "signal file {file} holds {frames} samples per signal, the header declares {n}"
-            )));
-        }
+            ));
+            frames
+        } else {
+            n
+        };
         nsamp = Some(n);
         for (k, &i) in members.iter().enumerate() {
             let col: Vec<f64> = stream
@@ -90,8 +112,12 @@ pub fn read(header: &Path) -> Result<Ecg, EcgError> {
         }
     }
 
-    let n = nsamp.unwrap_or(0);
-    if n == 0 {
+    // All leads as long as the shortest signal file allows.
+    let n = adc.iter().map(Vec::len).min().unwrap_or(0);
+    for col in &mut adc {
+        col.truncate(n);
+    }
+    if n == 0 || nsamp.unwrap_or(0) == 0 {
         return Err(bad("the record holds no samples"));
     }
     let mut out = Vec::with_capacity(hdr.signals.len());
@@ -370,8 +396,27 @@ fn invalid_sample(fmt: u32) -> Option<f64> {
     }
 }
 
-/// All samples of a signal file, frame-interleaved (`width` signals per frame).
-fn read_stream(dir: &Path, file: &str, sig: &Signal, width: usize) -> Result<Vec<f64>, EcgError> {
+/// Bytes per sample of a `.dat` storage format, as (numerator, denominator).
+fn bytes_per_sample(fmt: u32) -> Option<(u64, u64)> {
+    match fmt {
+        80 => Some((1, 1)),
+        16 | 61 | 160 => Some((2, 1)),
+        212 => Some((3, 2)),
+        24 => Some((3, 1)),
+        32 => Some((4, 1)),
+        _ => None,
+    }
+}
+
+/// All samples of a signal file, frame-interleaved (`width` signals per frame), reading no
+/// more than `frames` frames' worth of bytes.
+fn read_stream(
+    fetch: &mut impl FnMut(&str, u64) -> Result<Vec<u8>, EcgError>,
+    file: &str,
+    sig: &Signal,
+    width: usize,
+    frames: u64,
+) -> Result<Vec<f64>, EcgError> {
     if file == "~" {
         return Err(bad("null signal files (~) are not supported"));
     }
@@ -385,12 +430,27 @@ fn read_stream(dir: &Path, file: &str, sig: &Signal, width: usize) -> Result<Vec
             "signal file name {file:?} must be relative to the header"
         )));
     }
-    let path = dir.join(rel);
-    let data = std::fs::read(&path)
-        .map_err(|e| bad(format!("cannot read signal file {}: {e}", path.display())))?;
+    let values = frames.saturating_mul(width as u64);
     if file.to_ascii_lowercase().ends_with(".mat") {
+        // 20-byte header, the variable name, at most 8 bytes per value.
+        let cap = values
+            .saturating_mul(8)
+            .saturating_add(20 + SIGNAL_FILE_SLACK);
+        let data = fetch(file, cap)?;
         return read_mat(&data, file, width);
     }
+    let (num, den) = bytes_per_sample(sig.fmt).ok_or_else(|| {
+        bad(format!(
+            "signal format {} is not supported (supported: 16, 61, 80, 160, 212, 24, 32)",
+            sig.fmt
+        ))
+    })?;
+    let cap = values
+        .saturating_mul(num)
+        .div_ceil(den)
+        .saturating_add(sig.offset)
+        .saturating_add(SIGNAL_FILE_SLACK);
+    let data = fetch(file, cap)?;
     let offset = usize::try_from(sig.offset).unwrap_or(usize::MAX);
     let body = data.get(offset..).ok_or_else(|| {
         bad(format!(
@@ -404,6 +464,28 @@ fn read_stream(dir: &Path, file: &str, sig: &Signal, width: usize) -> Result<Vec
             sig.fmt
         ))
     })
+}
+
+/// Read a WFDB record from its header file on disk, its signal files from the header's folder
+/// (a convenience over [`read`] through [`Input::companion`]; no strictness applied: use
+/// [`crate::ecg::read`] for the front door).
+pub fn read_path(header: &Path) -> Result<Ecg, EcgError> {
+    let input = Input::file(header);
+    let bytes = input.read().map_err(|e| {
+        EcgError::Io(std::io::Error::other(format!(
+            "cannot read WFDB header {}: {}",
+            header.display(),
+            e.reason
+        )))
+    })?;
+    read(&bytes, |name, max| fetch_companion(&input, name, max))
+}
+
+/// A signal file of `input` (a header) through [`Input::companion`], its failure a WFDB error.
+pub fn fetch_companion(input: &Input, name: &str, max_bytes: u64) -> Result<Vec<u8>, EcgError> {
+    input
+        .companion(name, max_bytes)
+        .map_err(|e| bad(format!("cannot read signal file {}: {}", e.label, e.reason)))
 }
 
 /// Fixed-size little pieces of `b` converted by `f` (a trailing partial piece is dropped).

@@ -481,6 +481,19 @@ pub fn mark_not_measured(r: &mut ReadOut, reason: &str) {
     }
 }
 
+/// Mark a read-out made from a partial record (read with `accept_partial`): confidence low,
+/// and the defects first among the reasons.
+pub fn mark_partial(r: &mut ReadOut, defects: &[String]) {
+    r.confidence = "low";
+    let mut first = String::from("partial record read with --accept-partial (");
+    first.push_str(&defects.join("; "));
+    first.push_str("): confidence low");
+    if !r.reasons.is_empty() {
+        first.push_str("; ");
+    }
+    r.reasons.insert_str(0, &first);
+}
+
 #[allow(clippy::too_many_arguments)]
 fn primary<'f>(
     clinical: &[&'f Finding<'_>],
