@@ -561,4 +561,25 @@ fn an_xml_that_is_no_aecg_is_not_a_recognised_ecg_format() {
         rows[0]
     );
     assert!(!rows[0]["error"].contains("label column"), "{:?}", rows[0]);
+    // The same words from the other ECG commands.
+    let (clinical, _) = models(dir.path());
+    for args in [
+        vec!["store-ecg", "--dry-run", "--format", "csv"],
+        vec!["ecg-infer", "--format", "csv", "--clinical-model"],
+    ] {
+        let mut cmd = dicomkit();
+        cmd.args(&args);
+        if args[0] == "ecg-infer" {
+            cmd.arg(&clinical)
+                .args(["--ort-lib".as_ref(), library().as_os_str()]);
+        }
+        let out = cmd.arg(&muse).output().unwrap();
+        assert_eq!(out.status.code(), Some(6), "{args:?}");
+        let rows = csv_records(&String::from_utf8(out.stdout).unwrap());
+        assert!(
+            rows[0]["error"].contains("not a recognised ECG format"),
+            "{args:?}: {:?}",
+            rows[0]
+        );
+    }
 }

@@ -493,6 +493,9 @@ fn load_item(
     if !input.explicit {
         return Loaded::Skipped;
     }
+    if first == Some(&b'<') {
+        return fail(id, crate::ecg::EcgError::UnknownXml.to_string());
+    }
     fail(
         id,
         "not an ECG (SCP-ECG, HL7 aECG, DICOM-ECG, WFDB .hea) nor ECG JSON".into(),

@@ -397,7 +397,7 @@ fn run_files(
                 let path = PathBuf::from(&label);
                 let p = match result {
                     Ok(p) => p,
-                    Err(EcgError::UnknownFormat) if !explicit => {
+                    Err(EcgError::UnknownFormat | EcgError::UnknownXml) if !explicit => {
                         tracing::info!("skipped {label}: not an ECG");
                         continue;
                     }
