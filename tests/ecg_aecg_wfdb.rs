@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use dicomkit::ecg::{Ecg, Sex, Waveform, aecg, leads, wfdb};
+use dicomkit::ecg::{Ecg, ReadOptions, Sex, Waveform, accept, aecg, leads, wfdb};
 use serde_json::Value;
 
 /// ecgdatakit's decoding of a file: per series, `[label, rate, [µV...]]` per lead.
@@ -221,6 +221,102 @@ fn aecg_truncated_copies_are_errors() {
         .expect_err("truncated")
         .to_string();
     assert!(msg.contains("truncated"), "{msg}");
+}
+
+/// `text` without the `n` digits just before each of its first `leads` `</digits>`.
+fn cut_leads(text: &str, leads: usize, n: usize) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    for _ in 0..leads {
+        let at = rest.find("</digits>").expect("a lead's digits");
+        let b = rest.as_bytes();
+        let mut i = at;
+        for _ in 0..n {
+            while i > 0 && b[i - 1].is_ascii_whitespace() {
+                i -= 1;
+            }
+            while i > 0 && !b[i - 1].is_ascii_whitespace() && b[i - 1] != b'>' {
+                i -= 1;
+            }
+        }
+        out.push_str(&rest[..i]);
+        out.push_str("</digits>");
+        rest = &rest[at + "</digits>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn example_text() -> String {
+    std::fs::read_to_string(common::sample("hl7-aecg/Example.xml")).expect("sample readable")
+}
+
+/// The real aECG sample and the synthetic fixture are whole.
+#[test]
+fn aecg_samples_have_no_defects() {
+    let ecg = example_xml();
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+    let synthetic =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/ecg_synthetic.xml"))
+            .expect("fixture");
+    let ecg = aecg::read(&synthetic).expect("reads");
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+}
+
+/// One rhythm lead 10 samples short: a defect, refused by default, read with
+/// `accept_partial` (the lead as short as it is).
+#[test]
+fn aecg_one_lead_cut_short_is_a_defect() {
+    let text = cut_leads(&example_text(), 1, 10);
+    let ecg = aecg::read(text.as_bytes()).expect("reads");
+    assert_eq!(ecg.defects.len(), 1, "{:?}", ecg.defects);
+    assert!(
+        ecg.defects[0].starts_with("rhythm leads differ in length ([4990, 5000,"),
+        "{:?}",
+        ecg.defects
+    );
+    let refused = accept(ecg.clone(), &ReadOptions::default()).expect_err("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("rhythm leads differ in length"),
+        "{refused}"
+    );
+    let lenient = accept(
+        ecg,
+        &ReadOptions {
+            accept_partial: true,
+        },
+    )
+    .expect("accepted");
+    let r = lenient.rhythm.expect("rhythm");
+    assert_eq!(r.leads[0].samples_uv.len(), 4990);
+    assert_eq!(r.leads[1].samples_uv.len(), 5000);
+}
+
+/// Every rhythm lead 1000 samples short: the leads agree, but the series' effectiveTime
+/// (10 s at 500 Hz) says 5000 samples.
+#[test]
+fn aecg_series_shorter_than_its_effective_time_is_a_defect() {
+    let text = cut_leads(&example_text(), 12, 1000);
+    let ecg = aecg::read(text.as_bytes()).expect("reads");
+    assert_eq!(
+        ecg.defects,
+        [
+            "the rhythm series lasts 10 s by its effectiveTime (5000 samples at 500 Hz) but its leads hold 4000"
+        ]
+    );
+    // 5000 stored, as declared: nothing to say (the representative beat's effectiveTime, also
+    // 10 s in this file, is not its length and is not checked).
+    assert!(example_xml().defects.is_empty());
+}
+
+/// Digits that are not numbers are an error (which sample was meant cannot be known).
+#[test]
+fn aecg_digits_that_are_not_numbers_are_errors() {
+    let text = example_text().replacen("</digits>", " 12x </digits>", 1);
+    let e = aecg::read(text.as_bytes()).expect_err("refused");
+    assert!(e.to_string().contains("invalid digit \"12x\""), "{e}");
 }
 
 /// xorshift64*: deterministic pseudo-random bytes.
