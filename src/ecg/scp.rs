@@ -1581,7 +1581,7 @@ fn decode_lead(
 /// How many samples an uncompressed lead of `chunk` holds (`None` for an odd byte count, which
 /// holds no whole number of them).
 fn raw_held(chunk: &[u8]) -> Option<usize> {
-    (chunk.len() % 2 == 0).then_some(chunk.len() / 2)
+    chunk.len().is_multiple_of(2).then_some(chunk.len() / 2)
 }
 
 /// Leads that hold fewer (or, uncompressed, more) samples than declared, as one defect:
