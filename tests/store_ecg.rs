@@ -393,8 +393,41 @@ fn import_folder_archives_erases_and_keeps_failures_apart() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("another dicomkit"));
 }
 
-/// Copies of Example.scp with distinct patient IDs (the ID's bytes patched; the CRC then
-/// mismatches, which the reader reports as a warning).
+/// CRC-CCITT as SCP-ECG uses it (polynomial 0x1021, initial 0xFFFF), bit by bit.
+fn crc_ccitt(data: &[u8]) -> u16 {
+    let mut crc = 0xFFFFu16;
+    for &b in data {
+        crc ^= u16::from(b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// An SCP-ECG record's section CRCs (through the Section 0 pointer table) and its record CRC
+/// made right again after an edit.
+fn fix_scp_crcs(b: &mut [u8]) {
+    let u32_at = |b: &[u8], p: usize| u32::from_le_bytes(b[p..p + 4].try_into().unwrap()) as usize;
+    let sec0 = u32_at(b, 10);
+    for p in (6 + 16..6 + sec0).step_by(10) {
+        let (len, index) = (u32_at(b, p + 2), u32_at(b, p + 6));
+        if len > 0 {
+            let at = index - 1;
+            let crc = crc_ccitt(&b[at + 2..at + len]);
+            b[at..at + 2].copy_from_slice(&crc.to_le_bytes());
+        }
+    }
+    let crc = crc_ccitt(&b[2..]);
+    b[..2].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Copies of Example.scp with distinct patient IDs (the ID's bytes patched, the CRCs made
+/// right again: a CRC mismatch makes a record partial, refused by default).
 fn distinct_scp_copies(dir: &Path, n: usize) -> Vec<PathBuf> {
     let bytes = std::fs::read(sample("scp-ecg/Example.scp")).unwrap();
     let at = bytes
@@ -405,11 +438,23 @@ fn distinct_scp_copies(dir: &Path, n: usize) -> Vec<PathBuf> {
         .map(|i| {
             let mut b = bytes.clone();
             b[at..at + 7].copy_from_slice(format!("P{i:06}").as_bytes());
+            fix_scp_crcs(&mut b);
             let p = dir.join(format!("ecg{i:04}.scp"));
             std::fs::write(&p, b).unwrap();
             p
         })
         .collect()
+}
+
+/// The patched copies are whole records (no defects), each with its own patient ID.
+#[test]
+fn distinct_scp_copies_are_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, p) in distinct_scp_copies(dir.path(), 3).iter().enumerate() {
+        let ecg = dicomkit::ecg::scp::read(&std::fs::read(p).unwrap()).unwrap();
+        assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+        assert_eq!(ecg.patient.id, Some(format!("P{i:06}")));
+    }
 }
 
 #[test]
