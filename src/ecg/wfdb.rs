@@ -72,7 +72,12 @@ pub fn read(header: &Path) -> Result<Ecg, EcgError> {
                 .push(format!("skew of the signals in {file} ignored"));
         }
         let declared = nsamp.filter(|&n| n > 0);
-        let (stream, notes) = read_stream(dir, file, first, members.len(), declared)?;
+        let shape = Shape {
+            width: members.len(),
+            signals: hdr.signals.len(),
+            nsamp: declared,
+        };
+        let (stream, notes) = read_stream(dir, file, first, shape)?;
         ecg.warnings.extend(notes.warnings);
         ecg.defects.extend(notes.defects);
         let width = members.len();
@@ -394,14 +399,22 @@ struct Notes {
     defects: Vec<String>,
 }
 
-/// The samples of a signal file, frame-interleaved (`width` signals per frame): at most
-/// `nsamp` frames (the header's sample count), all the file holds without one.
+/// What the header says of a signal file: `width` signals in it, `signals` in the record, and
+/// the sample count (per signal), if it has one.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    width: usize,
+    signals: usize,
+    nsamp: Option<usize>,
+}
+
+/// The samples of a signal file, frame-interleaved (`shape.width` signals per frame): at most
+/// `shape.nsamp` frames (the header's sample count), all the file holds without one.
 fn read_stream(
     dir: &Path,
     file: &str,
     sig: &Signal,
-    width: usize,
-    nsamp: Option<usize>,
+    shape: Shape,
 ) -> Result<(Vec<f64>, Notes), EcgError> {
     if file == "~" {
         return Err(bad("null signal files (~) are not supported"));
@@ -419,7 +432,7 @@ fn read_stream(
     let path = dir.join(rel);
     let data = std::fs::read(&path)
         .map_err(|e| bad(format!("cannot read signal file {}: {e}", path.display())))?;
-    signal_values(&data, file, sig, width, nsamp)
+    signal_values(&data, file, sig, shape)
 }
 
 /// Bytes that `samples` samples take in a `.dat` format (`None`: not a supported format).
@@ -437,15 +450,19 @@ fn dat_bytes(fmt: u32, samples: usize) -> Option<usize> {
     }
 }
 
-/// The samples of a signal file's bytes, frame-interleaved (`width` signals per frame): at
-/// most `nsamp` frames, within the limits before anything is decoded.
+/// The samples of a signal file's bytes, frame-interleaved (`shape.width` signals per frame):
+/// at most `shape.nsamp` frames, within the limits before anything is decoded.
 fn signal_values(
     data: &[u8],
     file: &str,
     sig: &Signal,
-    width: usize,
-    nsamp: Option<usize>,
+    shape: Shape,
 ) -> Result<(Vec<f64>, Notes), EcgError> {
+    let Shape {
+        width,
+        signals,
+        nsamp,
+    } = shape;
     let mut notes = Notes::default();
     if file.to_ascii_lowercase().ends_with(".mat") {
         let values = read_mat(data, file, width, nsamp, &mut notes)?;
@@ -484,7 +501,11 @@ fn signal_values(
             // No sample count in the header: the file says how many, within the limits.
             let per_frame = dat_bytes(sig.fmt, width).ok_or_else(unsupported)?;
             let frames = (body.len() / per_frame.max(1)) as u64;
-            super::check_sample_counts(Format::Wfdb, frames, frames.saturating_mul(width as u64))?;
+            super::check_sample_counts(
+                Format::Wfdb,
+                frames,
+                frames.saturating_mul(signals.max(width) as u64),
+            )?;
             body
         }
     };
@@ -741,6 +762,29 @@ mod tests {
         assert!(parse_header("r/2 2 360").is_err());
         assert!(parse_header("r 2 360\nr.dat 16").is_err());
         assert!(parse_header("").is_err());
+    }
+
+    /// Without a sample count in the header, the frames the signal file holds × the record's
+    /// signals are checked against the limits before decoding: 70,000 frames (140 KB of
+    /// format 16 for this file's one signal) of a 4,096-signal record are 286.7 M samples.
+    #[test]
+    fn frames_without_a_declared_count_are_limited() {
+        let sig = parse_signal("r.dat 16 200 16 0 0 0 0 I").expect("signal line");
+        let data = vec![0u8; 140_000];
+        let shape = |signals| Shape {
+            width: 1,
+            signals,
+            nsamp: None,
+        };
+        match signal_values(&data, "r.dat", &sig, shape(4096)) {
+            Err(EcgError::TooLarge { reason, .. }) => {
+                assert!(reason.contains("286720000 samples in all"), "{reason}")
+            }
+            Err(e) => panic!("expected TooLarge, got {e}"),
+            Ok(_) => panic!("decoded"),
+        }
+        let (values, _) = signal_values(&data, "r.dat", &sig, shape(12)).expect("within");
+        assert_eq!(values.len(), 70_000);
     }
 
     #[test]
