@@ -687,8 +687,14 @@ impl Parser {
                         - usize::from(continues);
                 self.limits
                     .check(after as u64, self.total_digits.saturating_add(after as u64))?;
-                seq.digits
-                    .reserve_exact(after.saturating_sub(seq.digits.len()));
+                // One big text (the usual case): exactly its size. Many small ones (digits
+                // broken by comments or entities): amortised, never one reallocation per piece.
+                let extra = after.saturating_sub(seq.digits.len());
+                if extra > seq.digits.len() {
+                    seq.digits.reserve_exact(extra);
+                } else {
+                    seq.digits.reserve(extra);
+                }
                 seq.feed(s)?;
             }
             return Ok(());
@@ -1169,6 +1175,36 @@ mod tests {
                     per_lead: 3,
                     total: 5
                 }
+            ),
+            Err(EcgError::TooLarge { .. })
+        ));
+    }
+
+    /// Digits broken into many texts (a comment after each) are counted and stored piece by
+    /// piece, within the limits, amortised.
+    #[test]
+    fn digits_in_many_pieces() {
+        let pieces = "5 <!-- -->".repeat(10_000);
+        let doc = DOC.replace("1 -2\n      3<!-- c -->4", &pieces);
+        assert_ne!(doc, DOC);
+        let ecg = read_within(
+            doc.as_bytes(),
+            Limits {
+                per_lead: 10_000,
+                total: 10_000,
+            },
+        )
+        .expect("reads");
+        let lead = &ecg.rhythm.expect("rhythm").leads[0].samples_uv;
+        assert_eq!(lead.len(), 10_000);
+        assert!(lead.iter().all(|&v| v == 1025.0));
+        assert!(matches!(
+            read_within(
+                doc.as_bytes(),
+                Limits {
+                    per_lead: 9_999,
+                    total: 10_000,
+                },
             ),
             Err(EcgError::TooLarge { .. })
         ));
