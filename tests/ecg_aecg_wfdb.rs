@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use dicomkit::ecg::{Ecg, Sex, Waveform, aecg, leads, wfdb};
+use dicomkit::ecg::{Ecg, ReadOptions, Sex, Waveform, accept, aecg, leads, wfdb};
 use serde_json::Value;
 
 /// ecgdatakit's decoding of a file: per series, `[label, rate, [µV...]]` per lead.
@@ -223,6 +223,102 @@ fn aecg_truncated_copies_are_errors() {
     assert!(msg.contains("truncated"), "{msg}");
 }
 
+/// `text` without the `n` digits just before each of its first `leads` `</digits>`.
+fn cut_leads(text: &str, leads: usize, n: usize) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    for _ in 0..leads {
+        let at = rest.find("</digits>").expect("a lead's digits");
+        let b = rest.as_bytes();
+        let mut i = at;
+        for _ in 0..n {
+            while i > 0 && b[i - 1].is_ascii_whitespace() {
+                i -= 1;
+            }
+            while i > 0 && !b[i - 1].is_ascii_whitespace() && b[i - 1] != b'>' {
+                i -= 1;
+            }
+        }
+        out.push_str(&rest[..i]);
+        out.push_str("</digits>");
+        rest = &rest[at + "</digits>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn example_text() -> String {
+    std::fs::read_to_string(common::sample("hl7-aecg/Example.xml")).expect("sample readable")
+}
+
+/// The real aECG sample and the synthetic fixture are whole.
+#[test]
+fn aecg_samples_have_no_defects() {
+    let ecg = example_xml();
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+    let synthetic =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/ecg_synthetic.xml"))
+            .expect("fixture");
+    let ecg = aecg::read(&synthetic).expect("reads");
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+}
+
+/// One rhythm lead 10 samples short: a defect, refused by default, read with
+/// `accept_partial` (the lead as short as it is).
+#[test]
+fn aecg_one_lead_cut_short_is_a_defect() {
+    let text = cut_leads(&example_text(), 1, 10);
+    let ecg = aecg::read(text.as_bytes()).expect("reads");
+    assert_eq!(ecg.defects.len(), 1, "{:?}", ecg.defects);
+    assert!(
+        ecg.defects[0].starts_with("rhythm leads differ in length ([4990, 5000,"),
+        "{:?}",
+        ecg.defects
+    );
+    let refused = accept(ecg.clone(), &ReadOptions::default()).expect_err("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("rhythm leads differ in length"),
+        "{refused}"
+    );
+    let lenient = accept(
+        ecg,
+        &ReadOptions {
+            accept_partial: true,
+        },
+    )
+    .expect("accepted");
+    let r = lenient.rhythm.expect("rhythm");
+    assert_eq!(r.leads[0].samples_uv.len(), 4990);
+    assert_eq!(r.leads[1].samples_uv.len(), 5000);
+}
+
+/// Every rhythm lead 1000 samples short: the leads agree, but the series' effectiveTime
+/// (10 s at 500 Hz) says 5000 samples.
+#[test]
+fn aecg_series_shorter_than_its_effective_time_is_a_defect() {
+    let text = cut_leads(&example_text(), 12, 1000);
+    let ecg = aecg::read(text.as_bytes()).expect("reads");
+    assert_eq!(
+        ecg.defects,
+        [
+            "the rhythm series lasts 10 s by its effectiveTime (5000 samples at 500 Hz) but its leads hold 4000"
+        ]
+    );
+    // 5000 stored, as declared: nothing to say (the representative beat's effectiveTime, also
+    // 10 s in this file, is not its length and is not checked).
+    assert!(example_xml().defects.is_empty());
+}
+
+/// Digits that are not numbers are an error (which sample was meant cannot be known).
+#[test]
+fn aecg_digits_that_are_not_numbers_are_errors() {
+    let text = example_text().replacen("</digits>", " 12x </digits>", 1);
+    let e = aecg::read(text.as_bytes()).expect_err("refused");
+    assert!(e.to_string().contains("invalid digit \"12x\""), "{e}");
+}
+
 /// xorshift64*: deterministic pseudo-random bytes.
 struct Rng(u64);
 impl Rng {
@@ -313,6 +409,7 @@ fn wfdb_cpsc_records() {
         assert_eq!(ecg.patient.age_years, Some(age));
         assert_eq!(ecg.statements, vec![dx.to_owned()]);
         assert!(ecg.median.is_none());
+        assert!(ecg.defects.is_empty(), "{name}: {:?}", ecg.defects);
         assert!(
             ecg.warnings.is_empty(),
             "{name}: checksums and all fine: {:?}",
@@ -417,8 +514,14 @@ fn wfdb_broken_records_are_errors() {
         e
     };
     assert!(err("missing .mat").contains("A0001.mat"));
+    // Cut short: read as far as it goes, with defects (see wfdb_cut_records_are_defects).
     std::fs::write(dir.path().join("A0001.mat"), &mat[..mat.len() / 2]).expect("write");
-    assert!(err("truncated .mat").contains("truncated"));
+    let cut = wfdb::read_path(&hea).expect("read as far as it goes");
+    assert!(
+        cut.defects.iter().any(|d| d.contains("cut short")),
+        "{:?}",
+        cut.defects
+    );
     std::fs::write(dir.path().join("A0001.mat"), &mat[..10]).expect("write");
     err("tiny .mat");
     std::fs::write(
@@ -435,14 +538,20 @@ fn wfdb_broken_records_are_errors() {
         hea_text.replace("A0001 12 500 7500", "A0001 12 500 9000"),
     )
     .expect("write");
-    assert!(err("more samples declared than stored").contains("7500"));
+    let more = wfdb::read_path(&hea).expect("read as far as it goes");
+    assert_eq!(
+        more.defects,
+        [
+            "signal file A0001.mat holds 7500 samples per signal, the header declares 9000 (cut short: 7500 read)"
+        ]
+    );
     std::fs::write(&hea, hea_text.replace("16x1+24", "16x2+24")).expect("write");
     assert!(err("two samples per frame").contains("samples per frame"));
     let missing_dat = "r 2 250 100\nr.dat 16 200 12 0 0 0 0 I\nr.dat 16 200 12 0 0 0 0 II\n";
     std::fs::write(&hea, missing_dat).expect("write");
     assert!(err("missing .dat").contains("r.dat"));
-    std::fs::write(dir.path().join("r.dat"), [0u8; 100]).expect("write");
-    assert!(err("short .dat").contains("declares 100"));
+    std::fs::write(dir.path().join("r.dat"), []).expect("write");
+    assert!(err("empty .dat").contains("holds no samples"));
     for text in [
         "",
         "# only a comment\n",
@@ -461,5 +570,131 @@ fn wfdb_broken_records_are_errors() {
         let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         std::fs::write(&hea, &junk).expect("write");
         let _ = wfdb::read_path(&hea);
+    }
+}
+
+/// A format 16 record of `nsig` signals: `stored` frames in the .dat (sample k of signal j is
+/// `(k * (j + 1)) % 1000 - 500`), the header declaring `declared` and the checksums of the
+/// first `declared` frames (`checksum_delta` added to signal 0's).
+fn write_record16(
+    dir: &Path,
+    nsig: usize,
+    stored: usize,
+    declared: usize,
+    checksum_delta: i64,
+) -> std::path::PathBuf {
+    let value = |j: usize, k: usize| ((k * (j + 1)) % 1000) as i16 - 500;
+    let mut dat = Vec::new();
+    for k in 0..stored {
+        for j in 0..nsig {
+            dat.extend_from_slice(&value(j, k).to_le_bytes());
+        }
+    }
+    std::fs::write(dir.join("s.dat"), dat).expect("write");
+    let mut hea = format!("s {nsig} 500 {declared}\n");
+    for j in 0..nsig {
+        let sum: i64 = (0..declared).map(|k| i64::from(value(j, k))).sum::<i64>()
+            + if j == 0 { checksum_delta } else { 0 };
+        hea.push_str(&format!(
+            "s.dat 16 1000 16 0 0 {} 0 V{}\n",
+            sum as i16,
+            j + 1
+        ));
+    }
+    let path = dir.join("s.hea");
+    std::fs::write(&path, hea).expect("write");
+    path
+}
+
+/// A .dat shorter than the header's sample count: a defect naming both counts, refused by
+/// default with that reason, the samples there read with `accept_partial`.
+#[test]
+fn wfdb_dat_shorter_than_the_header_is_a_defect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hea = write_record16(dir.path(), 3, 600, 1000, 0);
+    let ecg = wfdb::read_path(&hea).expect("read as far as it goes");
+    assert_eq!(
+        ecg.defects,
+        [
+            "signal file s.dat holds 600 samples per signal, the header declares 1000 (cut short: 600 read)"
+        ]
+    );
+    let refused = accept(ecg.clone(), &ReadOptions::default()).expect_err("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("holds 600 samples per signal, the header declares 1000"),
+        "{refused}"
+    );
+    let ecg = accept(
+        ecg,
+        &ReadOptions {
+            accept_partial: true,
+        },
+    )
+    .expect("accepted");
+    let r = ecg.rhythm.expect("rhythm");
+    assert_eq!(r.samples_per_lead(), 600);
+    // Sample 599 of signal 2: (599 * 3) % 1000 - 500 = 297 adu at 1000 adu/mV.
+    assert_eq!(r.leads[2].samples_uv[599], 297.0);
+}
+
+/// The same record whole: no defects; a checksum off by one: a defect.
+#[test]
+fn wfdb_checksum_mismatch_is_a_defect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ecg = wfdb::read_path(&write_record16(dir.path(), 3, 1000, 1000, 0)).expect("reads");
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+    assert!(ecg.warnings.is_empty(), "{:?}", ecg.warnings);
+    let ecg = wfdb::read_path(&write_record16(dir.path(), 3, 1000, 1000, 1)).expect("reads");
+    assert_eq!(ecg.defects.len(), 1, "{:?}", ecg.defects);
+    assert!(
+        ecg.defects[0].starts_with("checksum mismatch in signal V1"),
+        "{:?}",
+        ecg.defects
+    );
+}
+
+/// A .dat longer than declared: only the declared samples are decoded (a warning).
+#[test]
+fn wfdb_dat_longer_than_the_header_is_read_as_declared() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ecg = wfdb::read_path(&write_record16(dir.path(), 2, 1500, 1000, 0)).expect("reads");
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+    assert_eq!(
+        ecg.warnings,
+        ["2000 bytes of s.dat after the 1000 declared samples per signal ignored"]
+    );
+    assert_eq!(ecg.rhythm.expect("rhythm").samples_per_lead(), 1000);
+}
+
+/// The header's sample count × signals beyond the limits: refused from the header alone,
+/// before the signal file is read.
+#[test]
+fn wfdb_header_beyond_the_limits_is_too_large() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hea = dir.path().join("big.hea");
+    for (text, want) in [
+        (
+            "big 1 1000 100000000\nbig.dat 16 200 16 0 0 0 0 I\n".to_owned(),
+            "a lead of 100000000 samples",
+        ),
+        (
+            format!(
+                "big 12 500 25000000\n{}",
+                "big.dat 16 200 16 0 0 0 0 I\n".repeat(12)
+            ),
+            "300000000 samples in all",
+        ),
+    ] {
+        std::fs::write(&hea, text).expect("write");
+        match wfdb::read_path(&hea) {
+            Err(dicomkit::ecg::EcgError::TooLarge { format, reason }) => {
+                assert_eq!(format, dicomkit::ecg::Format::Wfdb);
+                assert!(reason.contains(want), "{reason}");
+            }
+            Err(e) => panic!("expected TooLarge, got {e}"),
+            Ok(_) => panic!("read"),
+        }
     }
 }

@@ -308,3 +308,179 @@ fn mutated_copies_never_panic() {
     eprintln!("mutations: {ok} Ok, {err} Err in {:?}", start.elapsed());
     assert!(start.elapsed() < Duration::from_secs(30));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Strict reading: a record that is not whole has defects (refused by default), and is read as
+// far as it goes.
+
+use dicomkit::ecg::{ReadOptions, accept};
+
+/// The reproduction: the first 8,819 bytes of Example.scp (Section 6 cut off, record
+/// CRC wrong, length field 34,144). Read with defects naming the length and Section 6, refused
+/// by default, readable (reference beat only) with `accept_partial`.
+#[test]
+fn truncated_example_has_defects_naming_section_6_and_the_length() {
+    let full = example();
+    let ecg = read(&full[..8819]).unwrap();
+    let all = ecg.defects.join("\n");
+    assert!(
+        all.contains("record length field says 34144 bytes but the file has only 8819"),
+        "{all}"
+    );
+    assert!(all.contains("record CRC mismatch"), "{all}");
+    assert!(
+        all.contains("Section 6 (30084 bytes at byte 3819) runs past the end"),
+        "{all}"
+    );
+    assert!(
+        all.contains("no rhythm data: Section 6 is missing"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Section 7"),
+        "Section 7 lies past the end: {all}"
+    );
+    assert!(ecg.rhythm.is_none());
+    assert_eq!(ecg.median.as_ref().unwrap().leads.len(), 12);
+
+    match accept(ecg.clone(), &ReadOptions::default()) {
+        Err(EcgError::Partial { format, reasons }) => {
+            assert_eq!(format, Format::ScpEcg);
+            assert!(reasons.contains("Section 6"), "{reasons}");
+        }
+        other => panic!("expected a Partial refusal, got {other:?}"),
+    }
+    let lenient = accept(
+        ecg,
+        &ReadOptions {
+            accept_partial: true,
+        },
+    )
+    .unwrap();
+    assert!(lenient.is_partial());
+}
+
+/// The real samples are whole: no defects (and Example.scp no warnings either).
+#[test]
+fn real_scp_sample_has_no_defects() {
+    let ecg = read(&example()).unwrap();
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+    assert!(ecg.warnings.is_empty(), "{:?}", ecg.warnings);
+    assert!(accept(ecg, &ReadOptions::default()).is_ok());
+}
+
+/// Every cut of Example.scp short of its full length is refused by default: an error, or a
+/// record with defects. Never a record that looks whole.
+#[test]
+fn every_truncation_is_refused_by_default() {
+    let full = example();
+    for len in (0..full.len())
+        .step_by(37)
+        .chain([full.len() - 1, full.len() - 2])
+    {
+        if let Ok(ecg) = read(&full[..len]) {
+            assert!(
+                !ecg.defects.is_empty(),
+                "the first {len} bytes read as whole"
+            );
+            assert!(accept(ecg, &ReadOptions::default()).is_err());
+        }
+    }
+}
+
+/// A changed byte anywhere (the CRC fields included) is never read as whole.
+#[test]
+fn every_changed_byte_is_refused_by_default() {
+    let full = example();
+    let mut rng = Rng(0x0BAD_C0DE_2026_1204);
+    for _ in 0..300 {
+        let mut m = full.clone();
+        let at = rng.below(m.len());
+        m[at] ^= 1 << rng.below(8);
+        if let Ok(ecg) = read(&m) {
+            assert!(!ecg.defects.is_empty(), "byte {at} changed, read as whole");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contec / "ECG Viewer" 0-based, exclusive-end Section 3 ranges (fixtures made by
+// scripts/make-scp-fixtures.py).
+
+fn testdata(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// What the generator writes: sample k of lead j, in units of 5 µV.
+fn contec_sample(j: usize, k: usize) -> f64 {
+    (((k * (j + 3)) % 2001) as f64 - 1000.0) * 5.0
+}
+
+/// The committed fixtures are what the generator makes (so they can be rebuilt and checked).
+#[test]
+fn contec_fixtures_are_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-scp-fixtures.py"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["contec_exclusive_end.scp", "contec_count_mismatch.scp"] {
+        let made = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(
+            made == testdata(name),
+            "testdata/{name} differs from the generator's"
+        );
+    }
+}
+
+/// start 0, end 5000, 5000 samples stored: only the exclusive reading fits, read with a
+/// warning (not a defect), every sample where it belongs.
+#[test]
+fn contec_exclusive_end_reads_with_a_warning() {
+    let ecg = read(&testdata("contec_exclusive_end.scp")).unwrap();
+    assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+    assert!(
+        ecg.warnings
+            .iter()
+            .any(|w| w.contains("exclusive end") && w.contains("read as 5000 samples")),
+        "{:?}",
+        ecg.warnings
+    );
+    assert_eq!(ecg.patient.id.as_deref(), Some("CONTEC-FIXTURE"));
+    assert_eq!(ecg.device.manufacturer.as_deref(), Some("Contec"));
+    let r = ecg.rhythm.as_ref().unwrap();
+    assert_eq!(r.sampling_rate_hz, 500.0);
+    let names: Vec<&str> = r.leads.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"]);
+    for (j, lead) in r.leads.iter().enumerate() {
+        assert_eq!(lead.samples_uv.len(), 5000, "{}", lead.name);
+        for (k, v) in lead.samples_uv.iter().enumerate() {
+            assert_eq!(*v, contec_sample(j, k), "lead {} sample {k}", lead.name);
+        }
+    }
+    assert!(accept(ecg, &ReadOptions::default()).is_ok());
+}
+
+/// The same ranges with 4998 samples stored match neither reading: refused by default.
+#[test]
+fn contec_count_matching_neither_reading_is_refused() {
+    let ecg = read(&testdata("contec_count_mismatch.scp")).unwrap();
+    let all = ecg.defects.join("\n");
+    assert!(all.contains("match neither reading"), "{all}");
+    assert!(all.contains("4998"), "{all}");
+    assert!(matches!(
+        accept(ecg, &ReadOptions::default()),
+        Err(EcgError::Partial { .. })
+    ));
+}

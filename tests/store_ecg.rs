@@ -358,6 +358,17 @@ fn import_folder_archives_erases_and_keeps_failures_apart() {
     assert!(!inbox.join("again.scp").exists());
 }
 
+/// The patched copies are whole records (no defects), each with its own patient ID.
+#[test]
+fn distinct_scp_copies_are_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, p) in distinct_scp_copies(dir.path(), 3).iter().enumerate() {
+        let ecg = dicomkit::ecg::scp::read(&std::fs::read(p).unwrap()).unwrap();
+        assert!(ecg.defects.is_empty(), "{:?}", ecg.defects);
+        assert_eq!(ecg.patient.id, Some(format!("P{i:06}")));
+    }
+}
+
 #[test]
 fn kill_9_mid_batch_loses_nothing_and_stores_once() {
     let pacs = Pacs::start();

@@ -186,15 +186,16 @@ struct Group {
 }
 
 impl Group {
-    fn waveform(&self) -> Waveform {
+    /// The group as a waveform (its samples moved, not copied).
+    fn into_waveform(self) -> Waveform {
         Waveform {
             sampling_rate_hz: self.rate,
             leads: self
                 .channels
-                .iter()
+                .into_iter()
                 .map(|c| Lead {
-                    name: c.name.clone(),
-                    samples_uv: c.samples_uv.clone(),
+                    name: c.name,
+                    samples_uv: c.samples_uv,
                 })
                 .collect(),
         }
@@ -350,11 +351,15 @@ fn channel_values<const W: usize>(
         .collect()
 }
 
+/// One multiplex group. `total` is the number of samples of the groups before it, for the
+/// limits; what makes the record not whole goes to `defects`.
 fn parse_group(
     item: &Item,
     index: usize,
     big_endian: bool,
+    total: &mut u64,
     warnings: &mut Vec<String>,
+    defects: &mut Vec<String>,
 ) -> Result<Group, EcgError> {
     let els = &item.elements;
     let n = index + 1;
@@ -399,6 +404,9 @@ fn parse_group(
             )));
         }
     };
+    // The limits, before anything is allocated.
+    *total = total.saturating_add(ns.saturating_mul(nch));
+    super::check_sample_counts(Format::DicomEcg, ns, *total)?;
     let nch_us = usize::try_from(nch).map_err(|_| bad("too many channels"))?;
     let need = usize::try_from(ns)
         .ok()
@@ -420,14 +428,23 @@ fn parse_group(
         .ok_or_else(|| bad(format!("multiplex group {n}: Waveform Data is not binary")))?;
     // One byte more is the even-length padding of 8-bit data.
     if data.len() > need + 1 {
-        warnings.push(format!(
-            "multiplex group {n}: {} bytes of Waveform Data beyond the samples ignored",
-            data.len() - need
+        defects.push(format!(
+            "multiplex group {n}: Waveform Data holds {} bytes, more than {nch} channels × {ns} samples × {width} bytes = {need} (the rest ignored)",
+            data.len()
         ));
     }
-    let data = data.get(..need).ok_or_else(|| {
-        bad(format!("multiplex group {n}: Waveform Data holds {} bytes, {nch} channels × {ns} samples need {need}", data.len()))
-    })?;
+    // Cut short: the whole frames that are there (every channel as long as the others).
+    let frame = nch_us.saturating_mul(width).max(1);
+    if data.len() < need {
+        defects.push(format!(
+            "multiplex group {n}: Waveform Data holds {} bytes, {nch} channels × {ns} samples × {width} bytes need {need} (cut short: {} samples per channel read)",
+            data.len(),
+            data.len() / frame
+        ));
+    }
+    let data = data
+        .get(..need.min(data.len() / frame * frame))
+        .unwrap_or_default();
 
     // Padding value: only a non-zero one marks samples (see the module notes).
     let padding = find(els, tags::WAVEFORM_PADDING_VALUE)
@@ -437,7 +454,7 @@ fn parse_group(
 
     let defs = items(els, tags::CHANNEL_DEFINITION_SEQUENCE);
     if defs.len() != nch_us {
-        warnings.push(format!(
+        defects.push(format!(
             "multiplex group {n}: {} channel definitions for {nch} channels",
             defs.len()
         ));
@@ -471,7 +488,7 @@ fn parse_group(
         }
         channels.push(Channel {
             name: channel_name(def, ch),
-            samples_uv: Vec::with_capacity(usize::try_from(ns).unwrap_or(0)),
+            samples_uv: Vec::new(),
             step_uv: (sensitivity * correction * factor).abs(),
         });
         scales.push((sensitivity, correction, baseline, factor));
@@ -501,8 +518,19 @@ fn parse_group(
     })
 }
 
-/// Every multiplex group of the file, in order.
+/// Every multiplex group of the file, in order (what makes the record not whole is not kept:
+/// the writer's round-trip check compares the samples themselves).
 fn parse_groups(file: &DicomFile, warnings: &mut Vec<String>) -> Result<Vec<Group>, EcgError> {
+    parse_groups_noting(file, warnings, &mut Vec::new())
+}
+
+/// Every multiplex group of the file, in order; what makes the record not whole goes to
+/// `defects`.
+fn parse_groups_noting(
+    file: &DicomFile,
+    warnings: &mut Vec<String>,
+    defects: &mut Vec<String>,
+) -> Result<Vec<Group>, EcgError> {
     if let Some(e) = &file.error {
         return Err(bad(format!("the file is broken: {e}")));
     }
@@ -518,9 +546,10 @@ fn parse_groups(file: &DicomFile, warnings: &mut Vec<String>) -> Result<Vec<Grou
         return Err(bad("not an ECG waveform: no Waveform Sequence (5400,0100)"));
     }
     let big_endian = file.transfer_syntax == EXPLICIT_BE;
+    let mut total = 0u64;
     seq.iter()
         .enumerate()
-        .map(|(i, item)| parse_group(item, i, big_endian, warnings))
+        .map(|(i, item)| parse_group(item, i, big_endian, &mut total, warnings, defects))
         .collect()
 }
 
@@ -754,20 +783,34 @@ fn read_annotations(els: &[Element], ecg: &mut Ecg) {
 }
 
 /// Read a DICOM waveform ECG (12-Lead, General, Ambulatory ECG Waveform Storage) from a parsed
-/// file. A file of another SOP class, without a Waveform Sequence, broken part-way or with
-/// Waveform Data too short for its channels and samples is an error.
+/// file. A file of another SOP class, without a Waveform Sequence or broken part-way (a value
+/// cut off by the end of the file) is an error; one beyond the sample limits
+/// ([`check_sample_counts`](super::check_sample_counts): Number of Waveform Samples per
+/// channel, channels × samples over all groups) is [`EcgError::TooLarge`], refused before the
+/// samples are decoded.
+///
+/// Not whole ([`Ecg::defects`]), read as far as it goes: Waveform Data shorter than Number of
+/// Waveform Channels × Number of Waveform Samples × the sample width (the whole frames there
+/// are read) or longer (beyond the even-length pad byte of 8-bit data); a Channel Definition
+/// Sequence with another number of items than channels; no rhythm group (a median beat alone).
 pub fn read(file: &DicomFile) -> Result<Ecg, EcgError> {
     let mut ecg = Ecg::new(Format::DicomEcg);
     ecg.warnings.extend(file.warnings.iter().cloned());
-    let groups = parse_groups(file, &mut ecg.warnings)?;
+    let groups = parse_groups_noting(file, &mut ecg.warnings, &mut ecg.defects)?;
     let (rhythm, median) = assign(groups, &mut ecg.warnings);
     ecg.filters = rhythm
         .as_ref()
         .or(median.as_ref())
         .map(|g| g.filters)
         .unwrap_or_default();
-    ecg.rhythm = rhythm.as_ref().map(Group::waveform);
-    ecg.median = median.as_ref().map(Group::waveform);
+    if rhythm.is_none() {
+        ecg.defects.push(
+            "no rhythm multiplex group: only a median beat (not an ECG to store on its own)"
+                .to_owned(),
+        );
+    }
+    ecg.rhythm = rhythm.map(Group::into_waveform);
+    ecg.median = median.map(Group::into_waveform);
     let els = &file.elements;
     ecg.patient = read_patient(els);
     ecg.acquired = read_acquired(els);

@@ -8,7 +8,7 @@
 //!
 //! What is read:
 //! * file header (CRC-CCITT of the whole record, record length) and every section header (its
-//!   CRC-CCITT); mismatches are warnings;
+//!   CRC-CCITT);
 //! * Section 0 pointer table; 1-based byte offsets as the standard says, or 0-based offsets as
 //!   some devices write them (warning);
 //! * Section 1 demographics, acquisition date/time, acquiring device (tag 14; tag 15, the
@@ -21,12 +21,29 @@
 //! QRS onset), as the ECG Toolkit writes them to DICOM. The heart rate is the stated ventricular
 //! rate, else 60000 / average RR; 29999 means "not given" everywhere; axes 999 are undefined.
 //!
-//! Best effort (with a warning in [`Ecg::warnings`](super::Ecg)): wrong record length field,
-//! 0-based section offsets, section length disagreeing between Section 0 and the section header,
-//! sections pointing outside the file (skipped), 0-based lead start samples in Section 3, Huffman
-//! data ending before the declared sample count (the rest is 0), leads that are not recorded
-//! simultaneously (placed on one time axis, 0 µV outside a lead's range), an amplitude multiplier
-//! of 0 (taken as 1000 nV), unreadable Sections 1, 7, 8, 10, 11 (skipped from the fault on).
+//! A record that is not whole gets [`Ecg::defects`](super::Ecg) (refused unless partial records
+//! are accepted) and is read as far as it goes: a record CRC mismatch; a record length field
+//! larger than the file (cut short) or smaller without a matching CRC; a section that runs past
+//! the end of the file or lies beyond it (skipped); a CRC mismatch or a missing section header
+//! in a section that is read (0–8, 10, 11); no rhythm data (Section 6) — a reference beat alone
+//! is not an ECG to store; an unreadable reference beat; a lead holding fewer samples than
+//! Section 3 declares (kept as short as it is: nothing is made up) or, uncompressed, more.
+//!
+//! Read with a warning in [`Ecg::warnings`](super::Ecg) (odd but whole): bytes after a record
+//! whose length field and CRC agree, 0-based section offsets, section length disagreeing between
+//! Section 0 and the section header, 0-based lead start samples in Section 3 (see below), leads
+//! that are not recorded simultaneously (placed on one time axis, 0 µV outside a lead's range),
+//! an amplitude multiplier of 0 (taken as 1000 nV), unreadable parts of Sections 1, 7, 8, 10, 11
+//! (skipped from the fault on), CRC mismatches in sections that are not read.
+//!
+//! 0-based start samples in Section 3: read as shifted by one (inclusive end) when the stored
+//! sample counts say so; Contec / "ECG Viewer" files write start 0 with an *exclusive* end
+//! (start 0, end 10000, 10000 samples stored), read as such when every lead's stored count is
+//! `end − start` (for Huffman-coded leads: when the data ends after exactly that many). Counts
+//! that match neither reading are a defect.
+//!
+//! Limits: Section 3's declared sample counts (and the reference beat's) are checked with
+//! [`check_sample_counts`](super::check_sample_counts) before anything is decoded.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -57,19 +74,42 @@ pub fn read(bytes: &[u8]) -> Result<Ecg, EcgError> {
     let mut ecg = Ecg::new(Format::ScpEcg);
     match decode(bytes, &mut ecg) {
         Ok(()) => Ok(ecg),
-        Err(reason) => {
+        Err(Stop::Limit(e)) => Err(e),
+        Err(Stop::Bad(reason)) => {
             let mut reason = reason;
-            if !ecg.warnings.is_empty() {
-                let shown: Vec<&str> = ecg.warnings.iter().take(3).map(String::as_str).collect();
+            let notes: Vec<&String> = ecg.defects.iter().chain(&ecg.warnings).collect();
+            if !notes.is_empty() {
+                let shown: Vec<&str> = notes.iter().take(3).map(|s| s.as_str()).collect();
                 reason.push_str(" (also: ");
                 reason.push_str(&shown.join("; "));
-                if ecg.warnings.len() > 3 {
-                    reason.push_str(&format!("; {} more", ecg.warnings.len() - 3));
+                if notes.len() > 3 {
+                    reason.push_str(&format!("; {} more", notes.len() - 3));
                 }
                 reason.push(')');
             }
             Err(EcgError::malformed(Format::ScpEcg, reason))
         }
+    }
+}
+
+/// Why decoding stopped.
+#[derive(Debug)]
+enum Stop {
+    /// The record cannot be read: why.
+    Bad(String),
+    /// The record is beyond the limits ([`EcgError::TooLarge`]).
+    Limit(EcgError),
+}
+
+impl From<String> for Stop {
+    fn from(reason: String) -> Stop {
+        Stop::Bad(reason)
+    }
+}
+
+impl From<&str> for Stop {
+    fn from(reason: &str) -> Stop {
+        Stop::Bad(reason.to_owned())
     }
 }
 
@@ -383,33 +423,68 @@ fn non_empty(s: String) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Structure: file header, Section 0, section headers
 
-/// The sections found through Section 0: id → body (after the 16-byte header).
+/// Sections whose contents are read: a fault in one of them (CRC, missing) makes the record
+/// not whole. The others (9, 12 and manufacturer sections) are skipped.
+fn is_read(id: u16) -> bool {
+    matches!(id, 0..=8 | 10 | 11)
+}
+
+/// At most this many pointer-table problems are listed one by one (a garbled table yields
+/// hundreds of them).
+const MAX_NOTES: usize = 8;
+
+/// `notes`, the first few of them when there are many, with a count of the rest.
+fn capped(mut notes: Vec<String>) -> Vec<String> {
+    if notes.len() > MAX_NOTES {
+        let more = notes.len() - 5;
+        notes.truncate(5);
+        notes.push(format!(
+            "{more} more problems in the Section 0 pointer table"
+        ));
+    }
+    notes
+}
+
+/// The sections found through Section 0: id → body (after the 16-byte header). What makes the
+/// record not whole goes to `d` (defects), what is odd but whole to `w`.
 fn read_sections<'a>(
     data: &'a [u8],
     w: &mut Vec<String>,
+    d: &mut Vec<String>,
 ) -> Result<BTreeMap<u16, &'a [u8]>, String> {
     if data.len() < 6 + HEADER {
         return Err(format!("file too short for SCP-ECG ({} bytes)", data.len()));
     }
     let declared = u32_at(data, 2).unwrap_or(0) as usize;
-    let crc_end = if declared != data.len() {
-        w.push(format!(
-            "record length field says {declared} bytes but the file has {}",
-            data.len()
-        ));
-        if (6 + HEADER..data.len()).contains(&declared) {
-            declared
-        } else {
-            data.len()
-        }
+    let crc_end = if (6 + HEADER..data.len()).contains(&declared) {
+        declared
     } else {
         data.len()
     };
     let stored = u16_at(data, 0).unwrap_or(0);
     // One pass gives the record CRC and every section's.
     let crcs = CrcPass::new(data, crc_end);
-    if crcs.record() != stored {
-        w.push("record CRC mismatch".to_owned());
+    let crc_ok = crcs.record() == stored;
+    if declared > data.len() {
+        d.push(format!(
+            "record length field says {declared} bytes but the file has only {} (cut short?)",
+            data.len()
+        ));
+    } else if declared < data.len() {
+        if crc_ok {
+            w.push(format!(
+                "{} bytes after the {declared}-byte record (its length field and CRC agree) ignored",
+                data.len() - declared
+            ));
+        } else {
+            d.push(format!(
+                "record length field says {declared} bytes but the file has {}",
+                data.len()
+            ));
+        }
+    }
+    if !crc_ok {
+        d.push("record CRC mismatch (the record is damaged or cut short)".to_owned());
     }
 
     // Section 0 sits right after the 6-byte record header.
@@ -425,19 +500,19 @@ fn read_sections<'a>(
     let sec0_end = match 6usize.checked_add(sec0_len) {
         Some(end) if end <= data.len() => end,
         _ => {
-            w.push(format!(
+            d.push(format!(
                 "Section 0 length {sec0_len} runs past the end of the file"
             ));
             data.len()
         }
     };
     let sec0 = data.get(6..sec0_end).unwrap_or_default();
-    check_crc(&crcs, sec0, 0, w);
+    check_crc(&crcs, sec0, 0, w, d);
 
     let mut sections = BTreeMap::new();
     let mut zero_based = false;
-    // Problems found through the pointer table; a garbled table yields hundreds of them.
-    let mut notes = Vec::new();
+    // Problems found through the pointer table: (odd, not whole).
+    let (mut notes, mut faults) = (Vec::new(), Vec::new());
     let mut pos = 6 + HEADER;
     while pos + 10 <= sec0_end {
         let (Some(id), Some(len), Some(index)) = (
@@ -459,10 +534,17 @@ fn read_sections<'a>(
         } else if at(index) {
             zero_based = true;
             index
-        } else {
-            notes.push(format!(
-                "Section {id}: no section header at byte {index} named in Section 0, skipped"
+        } else if index.saturating_add(HEADER) > data.len() {
+            faults.push(format!(
+                "Section {id} ({len} bytes at byte {index}) lies past the end of the {}-byte file (cut short?)",
+                data.len()
             ));
+            continue;
+        } else {
+            let note = format!(
+                "Section {id}: no section header at byte {index} named in Section 0, skipped"
+            );
+            if is_read(id) { &mut faults } else { &mut notes }.push(note);
             continue;
         };
         let header_len = u32_at(data, offset + 4).unwrap_or(0) as usize;
@@ -477,8 +559,8 @@ fn read_sections<'a>(
             .checked_add(length)
             .and_then(|end| data.get(offset..end))
         else {
-            notes.push(format!(
-                "Section {id} ({length} bytes at byte {}) runs past the end of the {}-byte file, skipped",
+            faults.push(format!(
+                "Section {id} ({length} bytes at byte {}) runs past the end of the {}-byte file (cut short?), skipped",
                 offset + 1,
                 data.len()
             ));
@@ -487,7 +569,7 @@ fn read_sections<'a>(
         if id == 0 {
             continue;
         }
-        check_crc(&crcs, raw, id, &mut notes);
+        check_crc(&crcs, raw, id, &mut notes, &mut faults);
         if sections.contains_key(&id) {
             notes.push(format!(
                 "Section {id} listed twice in Section 0, the first kept"
@@ -496,24 +578,31 @@ fn read_sections<'a>(
         }
         sections.insert(id, raw.get(HEADER..).unwrap_or_default());
     }
-    if notes.len() > 8 {
-        let more = notes.len() - 5;
-        notes.truncate(5);
-        notes.push(format!(
-            "{more} more problems in the Section 0 pointer table"
-        ));
-    }
-    w.extend(notes);
+    w.extend(capped(notes));
+    d.extend(capped(faults));
     if zero_based {
         w.push("Section 0 uses 0-based byte offsets (non-conformant), accepted".to_owned());
     }
     Ok(sections)
 }
 
-fn check_crc(crcs: &CrcPass<'_>, section: &[u8], id: u16, w: &mut Vec<String>) {
+/// A section's CRC: a mismatch in a section that is read is a defect, else a warning.
+fn check_crc(
+    crcs: &CrcPass<'_>,
+    section: &[u8],
+    id: u16,
+    w: &mut Vec<String>,
+    d: &mut Vec<String>,
+) {
     let stored = u16_at(section, 0).unwrap_or(0);
     if crcs.of(section.get(2..).unwrap_or_default()) != stored {
-        w.push(format!("Section {id} CRC mismatch"));
+        if is_read(id) {
+            d.push(format!("Section {id} CRC mismatch (its data is damaged)"));
+        } else {
+            w.push(format!(
+                "Section {id} CRC mismatch (a section that is not read)"
+            ));
+        }
     }
 }
 
@@ -1292,7 +1381,10 @@ impl LeadDef {
     }
 }
 
-fn section3(body: &[u8], w: &mut Vec<String>) -> Result<(Vec<LeadDef>, u8), String> {
+/// The lead definitions of Section 3 as declared, and its flags byte. Ranges with a start
+/// sample 0 are left as they are: which reading of them holds is decided with the data
+/// ([`zero_based_reading`]).
+fn section3(body: &[u8]) -> Result<(Vec<LeadDef>, u8), String> {
     let (Some(count), Some(flags)) = (u8_at(body, 0), u8_at(body, 1)) else {
         return Err("Section 3 is too short".to_owned());
     };
@@ -1322,15 +1414,6 @@ fn section3(body: &[u8], w: &mut Vec<String>) -> Result<(Vec<LeadDef>, u8), Stri
             end: u64::from(end),
             id,
         });
-    }
-    if defs.iter().any(|d| d.start == 0) {
-        w.push(
-            "Section 3 lead start samples are 0-based (non-conformant), shifted by one".to_owned(),
-        );
-        for d in &mut defs {
-            d.start += 1;
-            d.end += 1;
-        }
     }
     for (i, d) in defs.iter().enumerate() {
         if d.end < d.start {
@@ -1459,22 +1542,18 @@ fn split_leads<'a>(body: &'a [u8], nleads: usize, sid: u16) -> Result<Encoded<'a
 }
 
 /// Decodes one lead to 16-bit values, differences undone: `count` values (all the data holds
-/// when `None`).
+/// when `None`), fewer when the data ends first — the caller decides what a short lead is.
 fn decode_lead(
     chunk: &[u8],
     count: Option<usize>,
     coding: &Coding,
     order: u8,
     what: &str,
-    w: &mut Vec<String>,
 ) -> Result<Vec<i16>, String> {
     match coding {
         Coding::Raw => {
             let held = chunk.len() / 2;
-            let n = count.unwrap_or(held);
-            if n > held {
-                return Err(format!("{what} holds {held} samples, {n} expected"));
-            }
+            let n = count.unwrap_or(held).min(held);
             let mut values: Vec<i16> = chunk
                 .chunks_exact(2)
                 .take(n)
@@ -1489,31 +1568,52 @@ fn decode_lead(
             Ok(values)
         }
         Coding::Huffman(tables) => {
-            if let Some(n) = count {
-                // Every Huffman code takes at least one bit.
-                if n > chunk.len() * 8 {
-                    return Err(format!(
-                        "{what}: {n} samples expected but its {} bytes of Huffman data can hold at most {}",
-                        chunk.len(),
-                        chunk.len() * 8
-                    ));
-                }
-            }
+            // Every Huffman code takes at least one bit: `huffman` never makes more values
+            // than the data has bits.
             let mut values = Vec::new();
-            let short = huffman(chunk, count, tables, order, &mut values)
+            huffman(chunk, count, tables, order, &mut values)
                 .map_err(|e| format!("{what}: {e}"))?;
-            if let (true, Some(n)) = (short, count) {
-                // Like the reference decoder: the missing samples are 0 (not continued by the
-                // difference decoding).
-                w.push(format!(
-                    "{what}: Huffman data ends after {} of {n} samples, the rest set to 0",
-                    values.len()
-                ));
-                values.resize(n, 0);
-            }
             Ok(values)
         }
     }
+}
+
+/// How many samples an uncompressed lead of `chunk` holds (`None` for an odd byte count, which
+/// holds no whole number of them).
+fn raw_held(chunk: &[u8]) -> Option<usize> {
+    chunk.len().is_multiple_of(2).then_some(chunk.len() / 2)
+}
+
+/// Leads that hold fewer (or, uncompressed, more) samples than declared, as one defect:
+/// `(lead, held, declared)`. A short lead keeps the samples it holds (nothing is made up for
+/// the rest: the record is refused unless partial records are accepted).
+fn count_defect(section: u16, wrong: &[(String, usize, usize)]) -> Option<String> {
+    let (more, fewer): (Vec<_>, Vec<_>) = wrong.iter().partition(|(_, held, n)| held > n);
+    let list = |v: &[&(String, usize, usize)]| {
+        let mut parts: Vec<String> = v
+            .iter()
+            .take(3)
+            .map(|(lead, held, n)| format!("{lead} {held} of {n}"))
+            .collect();
+        if v.len() > 3 {
+            parts.push(format!("{} more leads", v.len() - 3));
+        }
+        parts.join(", ")
+    };
+    let mut out = Vec::new();
+    if !fewer.is_empty() {
+        out.push(format!(
+            "Section {section} data ends before the declared sample count ({})",
+            list(&fewer)
+        ));
+    }
+    if !more.is_empty() {
+        out.push(format!(
+            "Section {section} holds more samples than declared ({}; the rest ignored)",
+            list(&more)
+        ));
+    }
+    (!out.is_empty()).then(|| out.join("; "))
 }
 
 /// Reference beat as decoded (16-bit units) with its AVM and sample interval.
@@ -1523,21 +1623,30 @@ struct Median {
     leads: Vec<Vec<i16>>,
 }
 
+/// The reference beat. `rhythm_total` is the number of rhythm samples declared, for the limit
+/// on all samples.
 fn section5(
     body: &[u8],
     defs: &[LeadDef],
     coding: &Coding,
     s4: Option<&Section4>,
+    rhythm_total: u64,
     w: &mut Vec<String>,
-) -> Result<Median, String> {
+    d: &mut Vec<String>,
+) -> Result<Median, Stop> {
     let enc = split_leads(body, defs.len(), 5)?;
     if enc.interval_us == 0 {
-        return Err("Section 5 sample interval is 0".to_owned());
+        return Err("Section 5 sample interval is 0".into());
     }
     let count = match s4 {
         Some(s) if s.ref_len_ms > 0 => {
             let i = u64::from(enc.interval_us);
-            Some(((u64::from(s.ref_len_ms) * 1000 + i / 2) / i) as usize)
+            let n = (u64::from(s.ref_len_ms) * 1000 + i / 2) / i;
+            let total = n
+                .saturating_mul(defs.len() as u64)
+                .saturating_add(rhythm_total);
+            super::check_sample_counts(Format::ScpEcg, n, total).map_err(Stop::Limit)?;
+            Some(usize::try_from(n).map_err(|_| "Section 5 sample count too large")?)
         }
         _ => {
             if matches!(coding, Coding::Huffman(_)) {
@@ -1547,10 +1656,24 @@ fn section5(
         }
     };
     let mut leads = Vec::with_capacity(defs.len());
-    for (i, chunk) in enc.leads.iter().enumerate() {
-        let what = format!("Section 5 lead {}", i + 1);
-        leads.push(decode_lead(chunk, count, coding, enc.order, &what, w)?);
+    let mut short = Vec::new();
+    for (i, (chunk, def)) in enc.leads.iter().zip(defs).enumerate() {
+        let lead = format!("lead {} ({})", i + 1, lead_name(def.id));
+        let values = decode_lead(
+            chunk,
+            count,
+            coding,
+            enc.order,
+            &format!("Section 5 {lead}"),
+        )?;
+        if let Some(n) = count
+            && values.len() < n
+        {
+            short.push((lead, values.len(), n));
+        }
+        leads.push(values);
     }
+    d.extend(count_defect(5, &short));
     Ok(Median {
         avm: enc.avm,
         interval_us: enc.interval_us,
@@ -1691,8 +1814,50 @@ impl RawLead {
     }
 }
 
+/// How 0-based Section 3 ranges (start sample 0) are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Start and end 0-based and inclusive (`end − start + 1` samples): shifted by one.
+    Inclusive,
+    /// Start 0-based, end exclusive (`end − start` samples), as Contec / "ECG Viewer" write.
+    Exclusive,
+}
+
+/// The reading of 0-based ranges that every lead's stored sample count bears out, if one does:
+/// `stored[i]` is how many samples lead `i` holds (`None`: no whole number).
+fn zero_based_reading(defs: &[LeadDef], stored: &[Option<usize>]) -> Option<Reading> {
+    let all = |f: fn(&LeadDef) -> u64| {
+        defs.iter()
+            .zip(stored)
+            .all(|(d, s)| s.and_then(|s| u64::try_from(s).ok()) == Some(f(d)))
+    };
+    if all(|d| d.end - d.start + 1) {
+        Some(Reading::Inclusive)
+    } else if all(|d| d.end - d.start) {
+        Some(Reading::Exclusive)
+    } else {
+        None
+    }
+}
+
+/// `defs` (0-based) as 1-based inclusive ranges under a reading.
+fn one_based(defs: &[LeadDef], reading: Reading) -> Vec<LeadDef> {
+    defs.iter()
+        .map(|d| LeadDef {
+            start: d.start + 1,
+            end: match reading {
+                Reading::Inclusive => d.end + 1,
+                Reading::Exclusive => d.end,
+            },
+            id: d.id,
+        })
+        .collect()
+}
+
 /// Decodes Section 6 into the rhythm waveform (µV), adding the reference beat back when the
-/// rhythm was stored as residual.
+/// rhythm was stored as residual. `defs` are as declared in Section 3 (see [`Reading`] for
+/// 0-based ones). Leads holding fewer samples than declared are a defect (kept as short as
+/// they are); uncompressed leads holding more are one too.
 #[allow(clippy::too_many_arguments)]
 fn section6(
     body: &[u8],
@@ -1703,6 +1868,7 @@ fn section6(
     median: Option<&Median>,
     protocol: u8,
     w: &mut Vec<String>,
+    d: &mut Vec<String>,
 ) -> Result<Waveform, String> {
     let enc = split_leads(body, defs.len(), 6)?;
     if enc.interval_us == 0 {
@@ -1726,23 +1892,107 @@ fn section6(
     }
     let full_interval = u64::from(enc.interval_us) / ratio;
     let zones: &[(u64, u64)] = s4.map_or(&[], |s| s.protected.as_slice());
+    let zero_based = defs.iter().any(|d| d.start == 0);
+    // Decimated leads: the stored count follows from 1-based ranges (the inclusive reading).
+    let shifted;
+    let mut defs = defs;
+    if zero_based && ratio > 1 {
+        w.push(
+            "Section 3 lead start samples are 0-based (non-conformant), shifted by one".to_owned(),
+        );
+        shifted = one_based(defs, Reading::Inclusive);
+        defs = &shifted;
+    }
 
-    // Decode, undo differences, rebuild decimated data: raw units at the full rate.
-    let mut raw: Vec<RawLead> = Vec::with_capacity(defs.len());
+    // Decode and undo differences: raw units, at the stored rate.
+    let mut decoded: Vec<Vec<i16>> = Vec::with_capacity(defs.len());
+    let mut stored_counts: Vec<Option<usize>> = Vec::with_capacity(defs.len());
+    let mut wanted: Vec<usize> = Vec::with_capacity(defs.len());
     for (i, (def, chunk)) in defs.iter().zip(&enc.leads).enumerate() {
         let what = format!("Section 6 lead {} ({})", i + 1, lead_name(def.id));
-        let (stored, runs) = if ratio > 1 {
-            bimodal_runs(def, zones, ratio)
+        let n = if ratio > 1 {
+            bimodal_runs(def, zones, ratio).0
         } else {
-            (def.count(), vec![(def.count(), true)])
+            def.count()
         };
-        let stored =
-            usize::try_from(stored).map_err(|_| format!("{what}: sample count too large"))?;
-        let values = decode_lead(chunk, Some(stored), coding, enc.order, &what, w)?;
+        let n = usize::try_from(n).map_err(|_| format!("{what}: sample count too large"))?;
+        let values = decode_lead(chunk, Some(n), coding, enc.order, &what)?;
+        stored_counts.push(match coding {
+            Coding::Raw => raw_held(chunk),
+            Coding::Huffman(_) => Some(values.len()),
+        });
+        decoded.push(values);
+        wanted.push(n);
+    }
+
+    // 0-based ranges: the reading the stored counts bear out.
+    let reread;
+    if zero_based && ratio == 1 {
+        let reading = zero_based_reading(defs, &stored_counts);
+        match reading {
+            Some(Reading::Inclusive) => w.push(
+                "Section 3 lead start samples are 0-based (non-conformant), shifted by one"
+                    .to_owned(),
+            ),
+            Some(Reading::Exclusive) => w.push(format!(
+                "Section 3 lead ranges are 0-based with an exclusive end (start 0, end {end}, {end} samples \
+                 stored, as Contec / \"ECG Viewer\" write them), read as {end} samples",
+                end = defs.first().map_or(0, |d| d.end)
+            )),
+            None => {
+                let counts: Vec<String> = stored_counts
+                    .iter()
+                    .take(3)
+                    .map(|c| c.map_or("an odd byte count".to_owned(), |c| c.to_string()))
+                    .collect();
+                d.push(format!(
+                    "Section 3 lead ranges are 0-based (lead 1: start {}, end {}) and the stored sample \
+                     counts ({}{}) match neither reading (end inclusive or exclusive)",
+                    defs.first().map_or(0, |d| d.start),
+                    defs.first().map_or(0, |d| d.end),
+                    counts.join(", "),
+                    if stored_counts.len() > 3 { ", ..." } else { "" }
+                ));
+            }
+        }
+        reread = one_based(defs, reading.unwrap_or(Reading::Inclusive));
+        defs = &reread;
+        for (want, def) in wanted.iter_mut().zip(defs) {
+            *want = usize::try_from(def.count()).unwrap_or(usize::MAX);
+        }
+        if reading == Some(Reading::Exclusive) {
+            for (values, &n) in decoded.iter_mut().zip(&wanted) {
+                values.truncate(n);
+            }
+        }
+    }
+    let mut wrong = Vec::new();
+    for (i, ((values, stored), &n)) in decoded.iter().zip(&stored_counts).zip(&wanted).enumerate() {
+        let lead = format!(
+            "lead {} ({})",
+            i + 1,
+            defs.get(i).map_or_else(String::new, |d| lead_name(d.id))
+        );
+        let held = stored.unwrap_or(values.len());
+        if values.len() < n {
+            wrong.push((lead, values.len(), n));
+        } else if matches!(coding, Coding::Raw) && held > n {
+            wrong.push((lead, held, n));
+        }
+    }
+    d.extend(count_defect(6, &wrong));
+
+    // Rebuild decimated data: raw units at the full rate.
+    let mut raw: Vec<RawLead> = Vec::with_capacity(defs.len());
+    for (def, values) in defs.iter().zip(decoded) {
         raw.push(if ratio > 1 {
             RawLead {
                 ints: Vec::new(),
-                floats: Some(rebuild_bimodal(&values, &runs, ratio)),
+                floats: Some(rebuild_bimodal(
+                    &values,
+                    &bimodal_runs(def, zones, ratio).1,
+                    ratio,
+                )),
             }
         } else {
             RawLead {
@@ -2013,8 +2263,8 @@ fn section10(body: &[u8], w: &mut Vec<String>) {
 
 // ---------------------------------------------------------------------------------------------
 
-fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
-    let sections = read_sections(data, &mut ecg.warnings)?;
+fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), Stop> {
+    let sections = read_sections(data, &mut ecg.warnings, &mut ecg.defects)?;
     // Protocol version: Section 0 header byte 10, else Section 1 tag 14.
     let mut protocol = u8_at(data, 15).unwrap_or(0);
     let mut text = Text::Latin1;
@@ -2025,7 +2275,7 @@ fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
             protocol = p;
         }
     }
-    let w = &mut ecg.warnings;
+    let (w, d) = (&mut ecg.warnings, &mut ecg.defects);
     if !matches!(protocol, 0 | 10..=13 | 20..=30) {
         w.push(format!(
             "unknown SCP-ECG protocol version {protocol}, read as 2.x"
@@ -2045,7 +2295,13 @@ fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
     let s3 = sections
         .get(&3)
         .ok_or("Section 3 (lead definitions) is missing")?;
-    let (defs, flags) = section3(s3, w)?;
+    let (defs, flags) = section3(s3)?;
+    // The limits, before anything is decoded: all leads on one time axis.
+    let first = defs.iter().map(|d| d.start).min().unwrap_or(1);
+    let last = defs.iter().map(|d| d.end).max().unwrap_or(0);
+    let span = (last + 1).saturating_sub(first);
+    let rhythm_total = span.saturating_mul(defs.len() as u64);
+    super::check_sample_counts(Format::ScpEcg, span, rhythm_total).map_err(Stop::Limit)?;
     let coding = match sections.get(&2) {
         Some(s) => section2(s, w)?,
         None => Coding::Raw,
@@ -2054,15 +2310,16 @@ fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
     let subtraction = flags & 0x01 != 0;
 
     let median = match sections.get(&5) {
-        Some(s) => match section5(s, &defs, &coding, s4.as_ref(), w) {
+        Some(s) => match section5(s, &defs, &coding, s4.as_ref(), rhythm_total, w, d) {
             Ok(m) => Some(m),
-            Err(e) if subtraction => {
-                return Err(format!(
+            Err(Stop::Limit(e)) => return Err(Stop::Limit(e)),
+            Err(Stop::Bad(e)) if subtraction => {
+                return Err(Stop::Bad(format!(
                     "{e} (the reference beat is needed: Section 6 holds residuals)"
-                ));
+                )));
             }
-            Err(e) => {
-                w.push(format!("{e}: reference beat skipped"));
+            Err(Stop::Bad(e)) => {
+                d.push(format!("{e}: reference beat (Section 5) skipped"));
                 None
             }
         },
@@ -2078,11 +2335,17 @@ fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
             median.as_ref(),
             protocol,
             w,
+            d,
         )?);
     } else if median.is_some() {
-        w.push("no rhythm data (Section 6), only the reference beat".to_owned());
+        // A reference beat alone is not an ECG to store: the record is not whole.
+        d.push(format!(
+            "no rhythm data: Section 6 is missing while Section 3 declares {} rhythm lead{} (only the reference beat is there)",
+            defs.len(),
+            if defs.len() == 1 { "" } else { "s" }
+        ));
     } else {
-        return Err("no waveform: Sections 5 and 6 are both missing or unreadable".to_owned());
+        return Err("no waveform: Sections 5 and 6 are both missing or unreadable".into());
     }
     if let Some(m) = &median {
         ecg.median = Some(median_waveform(m, &defs, w));
@@ -2104,430 +2367,4 @@ fn decode(data: &[u8], ecg: &mut Ecg) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// [`huffman`] without difference encoding, as (values, short).
-    fn huff(
-        data: &[u8],
-        count: Option<usize>,
-        tables: &[Table],
-    ) -> Result<(Vec<i16>, bool), String> {
-        let mut v = Vec::new();
-        let short = huffman(data, count, tables, 0, &mut v)?;
-        Ok((v, short))
-    }
-
-    /// `n` pseudo-random bytes (xorshift64 from `seed`).
-    fn xorshift_bytes(seed: u64, n: usize) -> Vec<u8> {
-        let mut x = seed;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
-    #[test]
-    fn crc_ccitt_check_value() {
-        // CRC-16/CCITT-FALSE check value.
-        assert_eq!(crc_ccitt(b"123456789"), 0x29B1);
-        assert_eq!(crc_ccitt(b""), 0xFFFF);
-        // Slicing-by-16 equals the byte-at-a-time CRC at every length and alignment.
-        let data = xorshift_bytes(0x2545_f491_4f6c_dd1d, 1000);
-        for start in 0..17 {
-            for end in (start..data.len()).step_by(7) {
-                let d = &data[start..end];
-                assert_eq!(crc_ccitt(d), crc_ccitt_bytewise(d), "{start}..{end}");
-            }
-        }
-    }
-
-    /// A section's CRC taken from the record's single pass equals the CRC computed over its
-    /// bytes, for every part of a record at every start, end and length (also across the pass's
-    /// checkpoints, empty parts and parts outside the pass).
-    #[test]
-    fn crc_of_part_from_one_pass() {
-        let data = xorshift_bytes(0x9e37_79b9_7f4a_7c15, 1500);
-        for end in [data.len(), 1000, 600] {
-            let pass = CrcPass::new(&data, end);
-            assert_eq!(pass.record(), crc_ccitt(&data[2..end]));
-            for a in (0..data.len())
-                .step_by(37)
-                .chain([2, 257, 258, 259, 513, 514])
-            {
-                for b in (a..=data.len()).step_by(53).chain([a, a + 1, a + 256]) {
-                    let Some(part) = data.get(a..b) else { continue };
-                    assert_eq!(pass.of(part), crc_ccitt_bytewise(part), "{end}: {a}..{b}");
-                }
-            }
-            // A slice of another buffer is computed over its own bytes.
-            let other = data.clone();
-            assert_eq!(pass.of(&other[10..300]), crc_ccitt(&other[10..300]));
-        }
-        assert_eq!(crc_shift(0), 1);
-        assert_eq!(crc_mulmod(crc_shift(3), crc_shift(5)), crc_shift(8));
-    }
-
-    /// The fast decoder ([`huffman`]: multi-code table, fused difference decoding) agrees with
-    /// the plain bit-by-bit reference on every lead of the real sample, for every difference
-    /// order and with and without a count, and on thousands of corrupted copies of the data
-    /// (bit flips, truncation), values, short flag and error alike; and on random custom tables
-    /// with switch codes over random data.
-    #[test]
-    fn fast_huffman_equals_reference() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/samples/scp-ecg/Example.scp");
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let sections = read_sections(&bytes, &mut vec![]).unwrap();
-        let Coding::Huffman(tables) = section2(sections[&2], &mut vec![]).unwrap() else {
-            panic!("Example.scp uses Huffman coding")
-        };
-        let (defs, _) = section3(sections[&3], &mut vec![]).unwrap();
-        let check = |data: &[u8], count: Option<usize>, tables: &[Table], order: u8| {
-            let mut fast = Vec::new();
-            let got = huffman(data, count, tables, order, &mut fast).map(|short| (fast, short));
-            let want = huffman_reference(data, count, tables, order);
-            assert_eq!(got, want, "count {count:?}, order {order}");
-        };
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut rnd = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let mut leads = 0;
-        for sid in [5u16, 6] {
-            let enc = split_leads(sections[&sid], defs.len(), sid).unwrap();
-            for chunk in &enc.leads {
-                leads += 1;
-                for order in 0..=2 {
-                    for count in [None, Some(5000), Some(600), Some(17)] {
-                        check(chunk, count, &tables, order);
-                    }
-                }
-                for _ in 0..100 {
-                    let mut c = chunk.to_vec();
-                    for _ in 0..1 + rnd() % 4 {
-                        let bit = (rnd() as usize) % (c.len() * 8);
-                        c[bit / 8] ^= 0x80 >> (bit % 8);
-                    }
-                    c.truncate(c.len() - (rnd() as usize % 3) * (rnd() as usize % c.len()) / 2);
-                    check(&c, Some(5000), &tables, (rnd() % 3) as u8);
-                    check(&c, None, &tables, 2);
-                }
-            }
-        }
-        assert_eq!(leads, 24);
-        // Random complete prefix codes (lengths 1..=14), with extra bits, values and a switch.
-        for _ in 0..200 {
-            let mut s2 = vec![];
-            s2.extend(2u16.to_le_bytes());
-            for _t in 0..2 {
-                // A complete code: lengths from splitting the code space at random.
-                let mut lens = vec![0u8];
-                while lens.len() < 12 {
-                    let i = (rnd() as usize) % lens.len();
-                    if lens[i] >= 14 {
-                        break;
-                    }
-                    lens[i] += 1;
-                    let l = lens[i];
-                    lens.insert(i + 1, l);
-                }
-                lens.sort_unstable(); // canonical codes need ascending lengths
-                s2.extend((lens.len() as u16).to_le_bytes());
-                let mut code = 0u32;
-                let mut prev = lens[0];
-                for (k, &len) in lens.iter().enumerate() {
-                    if k > 0 {
-                        code = (code + 1) << (len - prev);
-                    }
-                    prev = len;
-                    let extra = [0u8, 0, 0, 3, 8, 16][(rnd() % 6) as usize];
-                    let mode = u8::from(k != 1);
-                    let value = if mode == 0 {
-                        2 - (rnd() % 2) as i16
-                    } else {
-                        (rnd() % 41) as i16 - 20
-                    };
-                    let stored =
-                        (0..len).fold(0u32, |acc, i| acc | (((code >> (len - 1 - i)) & 1) << i));
-                    s2.extend([len, len + extra, mode]);
-                    s2.extend(value.to_le_bytes());
-                    s2.extend(stored.to_le_bytes());
-                }
-            }
-            let Coding::Huffman(tables) = section2(&s2, &mut vec![]).unwrap() else {
-                panic!()
-            };
-            let data: Vec<u8> = (0..(rnd() % 300) as usize).map(|_| rnd() as u8).collect();
-            for order in 0..=2 {
-                check(&data, None, &tables, order);
-                check(&data, Some(data.len() * 3), &tables, order);
-                check(&data, Some(data.len()), &tables, order);
-            }
-        }
-    }
-
-    #[test]
-    fn default_huffman_table() {
-        // 0 | 100 | 101 | 1100 | 1111111101 (-8) | 1111111110 + 8 bits (-3) | 1111111111 + 16 bits (1000)
-        let bits = "0".to_owned()
-            + "100"
-            + "101"
-            + "1100"
-            + "1111111101"
-            + "1111111110"
-            + "11111101"
-            + "1111111111"
-            + "0000001111101000";
-        let mut bytes2 = vec![0u8; bits.len().div_ceil(8)];
-        for (i, c) in bits.chars().enumerate() {
-            if c == '1' {
-                bytes2[i / 8] |= 0x80 >> (i % 8);
-            }
-        }
-        let (v, short) = huff(&bytes2, Some(7), &[default_table()]).unwrap();
-        assert_eq!(v, vec![0, 1, -1, 2, -8, -3, 1000]);
-        assert!(!short);
-        // Asking for more than the data holds reports a short read.
-        let (v, short) = huff(&bytes2, Some(20), &[default_table()]).unwrap();
-        assert!(short);
-        assert_eq!(&v[..7], &[0, 1, -1, 2, -8, -3, 1000]);
-    }
-
-    #[test]
-    fn custom_huffman_table_with_switch() {
-        // Table 1: "1" = 5, "0" = switch to table 2. Table 2: "1" = -7, "01" = value in 4 bits.
-        // Base codes are stored bit-reversed.
-        let mut s2 = vec![];
-        s2.extend(2u16.to_le_bytes());
-        s2.extend(2u16.to_le_bytes());
-        for (p, t, m, v, c) in [(1u8, 1u8, 1u8, 5i16, 1u32), (1, 1, 0, 2, 0)] {
-            s2.extend([p, t, m]);
-            s2.extend(v.to_le_bytes());
-            s2.extend(c.to_le_bytes());
-        }
-        s2.extend(2u16.to_le_bytes());
-        for (p, t, m, v, c) in [(1u8, 1u8, 1u8, -7i16, 1u32), (2, 6, 1, 0, 0b10)] {
-            s2.extend([p, t, m]);
-            s2.extend(v.to_le_bytes());
-            s2.extend(c.to_le_bytes());
-        }
-        let Coding::Huffman(tables) = section2(&s2, &mut vec![]).unwrap() else {
-            panic!()
-        };
-        // 1 | 0 (switch) | 1 | 01 1110 (-2)  -> 5, -7, -2
-        let bytes = [0b1010_1111, 0b0000_0000];
-        let (v, _) = huff(&bytes, Some(3), &tables).unwrap();
-        assert_eq!(v, vec![5, -7, -2]);
-    }
-
-    #[test]
-    fn long_huffman_codes_use_the_bitwise_search() {
-        // "1" = 3 and a 17-bit code 0000000000000000 1 = 9 (stored bit-reversed).
-        let mut s2 = vec![];
-        s2.extend(1u16.to_le_bytes());
-        s2.extend(2u16.to_le_bytes());
-        for (p, t, v, c) in [(1u8, 1u8, 3i16, 1u32), (17, 17, 9, 1 << 16)] {
-            s2.extend([p, t, 1]);
-            s2.extend(v.to_le_bytes());
-            s2.extend(c.to_le_bytes());
-        }
-        let Coding::Huffman(tables) = section2(&s2, &mut vec![]).unwrap() else {
-            panic!()
-        };
-        assert!(tables[0].lut.is_empty());
-        // 1 | 00000000 00000000 1 | 1
-        let (v, short) = huff(&[0b1000_0000, 0, 0b0110_0000], Some(3), &tables).unwrap();
-        assert_eq!((v, short), (vec![3, 9, 3], false));
-    }
-
-    #[test]
-    fn second_difference_undo() {
-        let x: Vec<i16> = vec![10, 12, 15, 15, 11, -4, 30000, -30000];
-        let mut d: Vec<i64> = vec![i64::from(x[0]), i64::from(x[1])];
-        for n in 2..x.len() {
-            d.push(i64::from(x[n]) - 2 * i64::from(x[n - 1]) + i64::from(x[n - 2]));
-        }
-        let undo = |d: &[i64], order: u8| {
-            let mut v: Vec<i16> = d.iter().map(|&v| v as i16).collect();
-            undo_differences(&mut v, order);
-            v
-        };
-        assert_eq!(undo(&d, 2), x);
-        let d1: Vec<i64> = std::iter::once(i64::from(x[0]))
-            .chain(x.windows(2).map(|p| i64::from(p[1]) - i64::from(p[0])))
-            .collect();
-        assert_eq!(undo(&d1, 1), x);
-        assert_eq!(undo(&d, 0), d.iter().map(|&v| v as i16).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn bimodal_rebuild() {
-        let def = LeadDef {
-            start: 1,
-            end: 10,
-            id: 1,
-        };
-        // Samples 5..=6 protected, ratio 2: runs 4 (2 values), 2 (2 values), 4 (2 values).
-        let (stored, runs) = bimodal_runs(&def, &[(5, 6)], 2);
-        assert_eq!(stored, 6);
-        assert_eq!(runs, vec![(4, false), (2, true), (4, false)]);
-        let out = rebuild_bimodal(&[10, 20, 100, 200, 30, 30], &runs, 2);
-        assert_eq!(out.len(), 10);
-        assert_eq!(&out[4..6], &[100.0, 200.0]);
-        assert_eq!(out[0], 10.0);
-        assert_eq!(out[3], 20.0);
-        assert!((out[1] - 12.5).abs() < 1e-9 && (out[2] - 17.5).abs() < 1e-9);
-    }
-
-    /// A minimal SCP-ECG record from sections (id, body), with correct CRCs.
-    fn record(sections: &[(u16, Vec<u8>)], zero_based: bool) -> Vec<u8> {
-        let header = |id: u16, body: &[u8]| {
-            let mut s = vec![0, 0];
-            s.extend(id.to_le_bytes());
-            s.extend(((body.len() + HEADER) as u32).to_le_bytes());
-            s.extend([20, 20]);
-            s.extend(if id == 0 { *b"SCPECG" } else { [0; 6] });
-            s.extend(body);
-            let crc = crc_ccitt(&s[2..]);
-            s[..2].copy_from_slice(&crc.to_le_bytes());
-            s
-        };
-        let sec0_len = HEADER + 10 * (sections.len() + 1);
-        let mut pointers = vec![];
-        let mut at = 6 + sec0_len;
-        let mut rest = vec![];
-        let index = |off: usize| (if zero_based { off } else { off + 1 }) as u32;
-        pointers.extend(0u16.to_le_bytes());
-        pointers.extend((sec0_len as u32).to_le_bytes());
-        pointers.extend(index(6).to_le_bytes());
-        for (id, body) in sections {
-            let s = header(*id, body);
-            pointers.extend(id.to_le_bytes());
-            pointers.extend((s.len() as u32).to_le_bytes());
-            pointers.extend(index(at).to_le_bytes());
-            at += s.len();
-            rest.extend(s);
-        }
-        let mut file = vec![0, 0, 0, 0, 0, 0];
-        file.extend(header(0, &pointers));
-        file.extend(rest);
-        let len = file.len() as u32;
-        file[2..6].copy_from_slice(&len.to_le_bytes());
-        let crc = crc_ccitt(&file[2..]);
-        file[..2].copy_from_slice(&crc.to_le_bytes());
-        file
-    }
-
-    fn raw_section(avm: u16, interval: u16, order: u8, bimodal: u8, leads: &[Vec<i16>]) -> Vec<u8> {
-        let mut s = vec![];
-        s.extend(avm.to_le_bytes());
-        s.extend(interval.to_le_bytes());
-        s.extend([order, bimodal]);
-        for l in leads {
-            s.extend(((l.len() * 2) as u16).to_le_bytes());
-        }
-        for l in leads {
-            for v in l {
-                s.extend(v.to_le_bytes());
-            }
-        }
-        s
-    }
-
-    #[test]
-    fn reference_beat_added_back_and_bimodal() {
-        // Two leads (I, II), samples 1..=12 at 500 Hz; reference beat of 4 samples, fiducial 2;
-        // one type-0 QRS at samples 5..=8 with fiducial 6; protected zone 5..=8; rhythm stored at
-        // 250 Hz outside it (ratio 2).
-        let mut s3 = vec![2u8, 0x01 | 0x04];
-        for id in [1u8, 2] {
-            s3.extend(1u32.to_le_bytes());
-            s3.extend(12u32.to_le_bytes());
-            s3.push(id);
-        }
-        let mut s4 = vec![];
-        s4.extend(8u16.to_le_bytes()); // 8 ms = 4 samples
-        s4.extend(2u16.to_le_bytes());
-        s4.extend(1u16.to_le_bytes());
-        s4.extend(0u16.to_le_bytes());
-        for v in [5u32, 6, 8, 5, 8] {
-            s4.extend(v.to_le_bytes());
-        }
-        let s5 = raw_section(5000, 2000, 0, 0, &[vec![1, 2, 3, 4], vec![-1, -2, -3, -4]]);
-        // Stored: 2 decimated, 4 protected, 2 decimated.
-        let s6 = raw_section(
-            2500,
-            4000,
-            0,
-            1,
-            &[
-                vec![0, 0, 10, 10, 10, 10, 0, 0],
-                vec![4, 4, 0, 0, 0, 0, 4, 4],
-            ],
-        );
-        let file = record(&[(3, s3), (4, s4), (5, s5), (6, s6)], true);
-        let ecg = read(&file).unwrap();
-        assert!(
-            ecg.warnings
-                .iter()
-                .any(|w| w.contains("0-based byte offsets")),
-            "{:?}",
-            ecg.warnings
-        );
-        let r = ecg.rhythm.unwrap();
-        assert_eq!(r.sampling_rate_hz, 500.0);
-        let i = &r.lead("I").unwrap().samples_uv;
-        assert_eq!(i.len(), 12);
-        // Sample 5 gets beat sample 2 - 6 + 5 - 1 = 0 → 10 × 2.5 µV + 1 × 5 µV.
-        assert_eq!(&i[4..8], &[30.0, 35.0, 40.0, 45.0]);
-        assert_eq!(i[0], 0.0);
-        let ii = &r.lead("II").unwrap().samples_uv;
-        assert_eq!(&ii[4..8], &[-5.0, -10.0, -15.0, -20.0]);
-        assert_eq!(ii[0], 10.0);
-        let m = ecg.median.unwrap();
-        assert_eq!(m.lead("I").unwrap().samples_uv, vec![5.0, 10.0, 15.0, 20.0]);
-    }
-
-    #[test]
-    fn section1_tags() {
-        let mut s1 = vec![];
-        let mut tag = |t: u8, v: &[u8]| {
-            s1.push(t);
-            s1.extend((v.len() as u16).to_le_bytes());
-            s1.extend(v);
-        };
-        tag(2, b"PID-1\0");
-        tag(0, b"Doe\0");
-        tag(8, &[2]);
-        tag(4, &[40, 0, 1]);
-        tag(25, &[0xD2, 0x07, 3, 4]);
-        tag(26, &[5, 6, 7]);
-        tag(27, &[5, 0]);
-        tag(28, &[150, 0]);
-        tag(29, &[2]);
-        tag(16, b"Hospital\0");
-        tag(255, &[]);
-        let s3 = vec![1u8, 4, 1, 0, 0, 0, 2, 0, 0, 0, 1];
-        let s6 = raw_section(1000, 2000, 1, 0, &[vec![3, 1]]);
-        let ecg = read(&record(&[(1, s1), (3, s3), (6, s6)], false)).unwrap();
-        assert!(ecg.warnings.is_empty(), "{:?}", ecg.warnings);
-        assert_eq!(ecg.patient.id.as_deref(), Some("PID-1"));
-        assert_eq!(ecg.patient.family_name.as_deref(), Some("Doe"));
-        assert_eq!(ecg.patient.sex, Some(Sex::Female));
-        assert_eq!(ecg.patient.age_years, Some(40.0));
-        assert_eq!(ecg.acquired.unwrap().to_string(), "2002-03-04 05:06:07");
-        assert_eq!(ecg.filters.highpass_hz, Some(0.05));
-        assert_eq!(ecg.filters.lowpass_hz, Some(150.0));
-        assert_eq!(ecg.filters.notch_hz, Some(50.0));
-        assert_eq!(ecg.institution.as_deref(), Some("Hospital"));
-        assert_eq!(ecg.rhythm.unwrap().leads[0].samples_uv, vec![3.0, 4.0]);
-    }
-}
+mod tests;

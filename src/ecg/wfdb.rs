@@ -10,6 +10,14 @@
 //! matrix, signals × samples, any numeric class). µV = (adc − baseline) / gain × µV per unit.
 //! Multi-segment records, more than one sample per frame and the difference format 8 are
 //! refused with a clear error.
+//!
+//! Not whole ([`Ecg::defects`]), read as far as it goes: a signal file holding fewer samples
+//! per signal than the header's sample count (the whole frames there are read), a MATLAB
+//! matrix cut short (its whole columns, when each column is a frame), a checksum that
+//! disagrees with the samples. Limits: the header's sample count × signals (or, without one,
+//! the frames the signal file holds) checked with [`check_sample_counts`](super::check_sample_counts)
+//! before decoding; a signal file longer than declared is decoded only as far as declared
+//! (warning).
 
 use std::path::Path;
 
@@ -80,32 +88,35 @@ pub fn read(
             ecg.warnings
                 .push(format!("skew of the signals in {file} ignored"));
         }
-        let stream = read_stream(&mut fetch, file, first, members.len(), frames_cap)?;
+        let declared = nsamp.filter(|&n| n > 0);
+        let shape = Shape {
+            width: members.len(),
+            signals: hdr.signals.len(),
+            nsamp: declared,
+        };
+        let (stream, notes) = read_stream(&mut fetch, file, first, shape, frames_cap)?;
+        ecg.warnings.extend(notes.warnings);
+        ecg.defects.extend(notes.defects);
         let width = members.len();
         let frames = stream.len() / width;
         let n = match nsamp {
             Some(n) if n > 0 => n,
             _ => frames,
         };
-        // A signal file shorter than the header says: the record is partial (refused unless
-        // partial records are accepted); what is there is kept.
-        let n = if frames < n {
+        if frames < n {
+            if frames == 0 {
+                return Err(bad(format!(
+                    "signal file {file} holds no samples, the header declares {n}"
+                )));
+            }
             ecg.defects.push(format!(
-                "signal file {file} holds {frames} samples per signal, the header declares {n}"
+                "signal file {file} holds {frames} samples per signal, the header declares {n} (cut short: {frames} read)"
             ));
-            frames
-        } else {
-            n
-        };
+        }
         nsamp = Some(n);
         for (k, &i) in members.iter().enumerate() {
-            let col: Vec<f64> = stream
-                .iter()
-                .skip(k)
-                .step_by(width)
-                .take(n)
-                .copied()
-                .collect();
+            let mut col = Vec::with_capacity(n.min(frames));
+            col.extend(stream.iter().skip(k).step_by(width).take(n).copied());
             if let Some(slot) = adc.get_mut(i) {
                 *slot = col;
             }
@@ -127,14 +138,16 @@ pub fn read(
         } else {
             leads::canonical_name(&s.description)
         };
+        // The checksum covers all the declared samples: not checkable on a signal cut short.
         if let Some(sum) = s.checksum
+            && values.len() == n
             && values.iter().all(|v| v.fract() == 0.0)
         {
             let total = values
                 .iter()
                 .fold(0i64, |acc, v| acc.wrapping_add(*v as i64));
             if (total - sum) & 0xFFFF != 0 {
-                ecg.warnings.push(format!(
+                ecg.defects.push(format!(
                     "checksum mismatch in signal {name} (header {sum}, data {})",
                     total as i16
                 ));
@@ -268,6 +281,10 @@ fn parse_header(text: &str) -> Result<Header, EcgError> {
             "{nsig} signals declared, {} signal lines found",
             body.len()
         )));
+    }
+    if let Some(n) = nsamp {
+        let n = n as u64;
+        super::check_sample_counts(Format::Wfdb, n, n.saturating_mul(nsig as u64))?;
     }
     let mut signals = Vec::with_capacity(nsig);
     for line in body.iter().take(nsig) {
@@ -408,15 +425,32 @@ fn bytes_per_sample(fmt: u32) -> Option<(u64, u64)> {
     }
 }
 
-/// All samples of a signal file, frame-interleaved (`width` signals per frame), reading no
-/// more than `frames` frames' worth of bytes.
+/// What reading a signal file found: odd but whole, not whole.
+#[derive(Debug, Default)]
+struct Notes {
+    warnings: Vec<String>,
+    defects: Vec<String>,
+}
+
+/// What the header says of a signal file: `width` signals in it, `signals` in the record, and
+/// the sample count (per signal), if it has one.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    width: usize,
+    signals: usize,
+    nsamp: Option<usize>,
+}
+
+/// The samples of a signal file, frame-interleaved (`shape.width` signals per frame): at most
+/// `shape.nsamp` frames (the header's sample count), all the file holds without one; never
+/// more bytes are fetched than `frames` frames take (the declared count, or the limits).
 fn read_stream(
     fetch: &mut impl FnMut(&str, u64) -> Result<Vec<u8>, EcgError>,
     file: &str,
     sig: &Signal,
-    width: usize,
+    shape: Shape,
     frames: u64,
-) -> Result<Vec<f64>, EcgError> {
+) -> Result<(Vec<f64>, Notes), EcgError> {
     if file == "~" {
         return Err(bad("null signal files (~) are not supported"));
     }
@@ -430,27 +464,62 @@ fn read_stream(
             "signal file name {file:?} must be relative to the header"
         )));
     }
-    let values = frames.saturating_mul(width as u64);
-    if file.to_ascii_lowercase().ends_with(".mat") {
+    let values = frames.saturating_mul(shape.width as u64);
+    let cap = if file.to_ascii_lowercase().ends_with(".mat") {
         // 20-byte header, the variable name, at most 8 bytes per value.
-        let cap = values
+        values
             .saturating_mul(8)
-            .saturating_add(20 + SIGNAL_FILE_SLACK);
-        let data = fetch(file, cap)?;
-        return read_mat(&data, file, width);
-    }
-    let (num, den) = bytes_per_sample(sig.fmt).ok_or_else(|| {
-        bad(format!(
-            "signal format {} is not supported (supported: 16, 61, 80, 160, 212, 24, 32)",
-            sig.fmt
-        ))
-    })?;
-    let cap = values
-        .saturating_mul(num)
-        .div_ceil(den)
-        .saturating_add(sig.offset)
-        .saturating_add(SIGNAL_FILE_SLACK);
+            .saturating_add(20 + SIGNAL_FILE_SLACK)
+    } else {
+        let (num, den) = bytes_per_sample(sig.fmt).ok_or_else(|| {
+            bad(format!(
+                "signal format {} is not supported (supported: 16, 61, 80, 160, 212, 24, 32)",
+                sig.fmt
+            ))
+        })?;
+        values
+            .saturating_mul(num)
+            .div_ceil(den)
+            .saturating_add(sig.offset)
+            .saturating_add(SIGNAL_FILE_SLACK)
+    };
     let data = fetch(file, cap)?;
+    signal_values(&data, file, sig, shape)
+}
+
+/// Bytes that `samples` samples take in a `.dat` format (`None`: not a supported format).
+fn dat_bytes(fmt: u32, samples: usize) -> Option<usize> {
+    match fmt {
+        80 => Some(samples),
+        16 | 61 | 160 => samples.checked_mul(2),
+        24 => samples.checked_mul(3),
+        32 => samples.checked_mul(4),
+        // Two samples in three bytes; a lone last one in two.
+        212 => (samples / 2)
+            .checked_mul(3)
+            .and_then(|b| b.checked_add(2 * (samples % 2))),
+        _ => None,
+    }
+}
+
+/// The samples of a signal file's bytes, frame-interleaved (`shape.width` signals per frame):
+/// at most `shape.nsamp` frames, within the limits before anything is decoded.
+fn signal_values(
+    data: &[u8],
+    file: &str,
+    sig: &Signal,
+    shape: Shape,
+) -> Result<(Vec<f64>, Notes), EcgError> {
+    let Shape {
+        width,
+        signals,
+        nsamp,
+    } = shape;
+    let mut notes = Notes::default();
+    if file.to_ascii_lowercase().ends_with(".mat") {
+        let values = read_mat(data, file, width, nsamp, &mut notes)?;
+        return Ok((values, notes));
+    }
     let offset = usize::try_from(sig.offset).unwrap_or(usize::MAX);
     let body = data.get(offset..).ok_or_else(|| {
         bad(format!(
@@ -458,12 +527,42 @@ fn read_stream(
             sig.offset
         ))
     })?;
-    decode(body, sig.fmt).ok_or_else(|| {
+    let unsupported = || {
         bad(format!(
             "signal format {} is not supported (supported: 16, 61, 80, 160, 212, 24, 32)",
             sig.fmt
         ))
-    })
+    };
+    let width = width.max(1);
+    let body = match nsamp {
+        Some(n) => {
+            // Only what the header declares is decoded.
+            let need = n
+                .checked_mul(width)
+                .and_then(|s| dat_bytes(sig.fmt, s))
+                .ok_or_else(unsupported)?;
+            if body.len() > need {
+                notes.warnings.push(format!(
+                    "{} bytes of {file} after the {n} declared samples per signal ignored",
+                    body.len() - need
+                ));
+            }
+            body.get(..need).unwrap_or(body)
+        }
+        None => {
+            // No sample count in the header: the file says how many, within the limits.
+            let per_frame = dat_bytes(sig.fmt, width).ok_or_else(unsupported)?;
+            let frames = (body.len() / per_frame.max(1)) as u64;
+            super::check_sample_counts(
+                Format::Wfdb,
+                frames,
+                frames.saturating_mul(signals.max(width) as u64),
+            )?;
+            body
+        }
+    };
+    let values = decode(body, sig.fmt).ok_or_else(unsupported)?;
+    Ok((values, notes))
 }
 
 /// Read a WFDB record from its header file on disk, its signal files from the header's folder
@@ -525,7 +624,15 @@ fn decode(b: &[u8], fmt: u32) -> Option<Vec<f64>> {
 
 /// The first matrix of a MATLAB v4 file, frame-interleaved for `width` signals: the matrix is
 /// `width` × samples (the WFDB/Challenge layout, each column a frame) or samples × `width`.
-fn read_mat(data: &[u8], file: &str, width: usize) -> Result<Vec<f64>, EcgError> {
+/// At most `nsamp` frames are decoded; a `width` × samples matrix cut short gives its whole
+/// columns (a defect in `notes`), the other layout cut short is an error.
+fn read_mat(
+    data: &[u8],
+    file: &str,
+    width: usize,
+    nsamp: Option<usize>,
+    notes: &mut Notes,
+) -> Result<Vec<f64>, EcgError> {
     let word = |i: usize, be: bool| -> Option<i64> {
         let b: [u8; 4] = data.get(i * 4..i * 4 + 4)?.try_into().ok()?;
         Some(i64::from(if be {
@@ -570,17 +677,45 @@ fn read_mat(data: &[u8], file: &str, width: usize) -> Result<Vec<f64>, EcgError>
         _ => return Err(bad(format!("{file}: MATLAB precision {p} not supported"))),
     };
     let start = 20usize.checked_add(namlen).ok_or_else(trunc)?;
+    // Signals × samples with one frame per column: as many columns as declared (and held).
+    let frame_columns = mrows == width && width > 0;
+    let ncols = match nsamp {
+        Some(n) if frame_columns && ncols > n => n,
+        _ => ncols,
+    };
+    super::check_sample_counts(
+        Format::Wfdb,
+        (if frame_columns { ncols } else { mrows }) as u64,
+        (mrows as u64).saturating_mul(ncols as u64),
+    )?;
     let count = mrows.checked_mul(ncols).ok_or_else(trunc)?;
     let end = count
         .checked_mul(size)
         .and_then(|n| n.checked_add(start))
         .ok_or_else(trunc)?;
-    let body = data.get(start..end).ok_or_else(|| {
+    let truncated = || {
         bad(format!(
             "{file} is truncated: the {mrows}x{ncols} matrix needs {end} bytes, the file has {}",
             data.len()
         ))
-    })?;
+    };
+    let body = match data.get(start..end) {
+        Some(b) => b,
+        None if frame_columns => {
+            // Cut short: the whole columns (frames) there are.
+            let held = data.len().saturating_sub(start) / (mrows * size);
+            if held == 0 {
+                return Err(truncated());
+            }
+            notes.defects.push(format!(
+                "{file} is cut short: its {mrows}x{ncols} matrix needs {end} bytes, the file has {} ({held} samples per signal read)",
+                data.len()
+            ));
+            data.get(start..start + held * mrows * size)
+                .ok_or_else(truncated)?
+        }
+        None => return Err(truncated()),
+    };
     let values: Vec<f64> = match (p, be) {
         (0, false) => each(body, f64::from_le_bytes),
         (0, true) => each(body, f64::from_be_bytes),
@@ -661,64 +796,4 @@ fn read_comments(comments: &[String], ecg: &mut Ecg) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn format_212_packs_two_samples_in_three_bytes() {
-        // 0x123 and -1 (0xFFF): b0 = 0x23, b1 = (0xF << 4) | 0x1, b2 = 0xFF.
-        assert_eq!(
-            decode(&[0x23, 0xF1, 0xFF, 0x00, 0x08], 212),
-            Some(vec![291.0, -1.0, -2048.0])
-        );
-        assert_eq!(
-            decode(&[0x00, 0x80, 0xFF, 0x7F], 16),
-            Some(vec![-32768.0, 32767.0])
-        );
-        assert_eq!(decode(&[0x00, 0x80], 80), Some(vec![-128.0, 0.0]));
-        assert_eq!(decode(&[0xFF, 0xFF, 0xFF], 24), Some(vec![-1.0]));
-        assert!(decode(&[1, 2], 8).is_none());
-    }
-
-    #[test]
-    fn header_fields() {
-        let h = parse_header("r1 2 360 10 12:30:05 02/03/2001\nr1.dat 212 200(1024)/mV 11 1024 995 -22131 0 MLII\nr1.dat 212+0 0 11 0 0 0 0 V 5\n# 69 M\n")
-            .expect("header");
-        assert_eq!((h.fs, h.nsamp), (360.0, Some(10)));
-        assert_eq!(h.signals[0].baseline, 1024);
-        assert_eq!(h.signals[1].description, "V 5");
-        assert_eq!(
-            h.base_date
-                .and_then(|d| h.base_time.map(|t| d.and_time(t).to_string()))
-                .as_deref(),
-            Some("2001-03-02 12:30:05")
-        );
-        assert!(parse_header("r/2 2 360").is_err());
-        assert!(parse_header("r 2 360\nr.dat 16").is_err());
-        assert!(parse_header("").is_err());
-    }
-
-    #[test]
-    fn mat_v4_both_orientations() {
-        // int16 (type 30), 2x3 column-major: frames (1,2) (3,4) (5,6).
-        let mut m = Vec::new();
-        for v in [30i32, 2, 3, 0, 2] {
-            m.extend_from_slice(&v.to_le_bytes());
-        }
-        m.extend_from_slice(b"v\0");
-        for v in [1i16, 2, 3, 4, 5, 6] {
-            m.extend_from_slice(&v.to_le_bytes());
-        }
-        assert_eq!(
-            read_mat(&m, "x.mat", 2).ok(),
-            Some(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-        );
-        // Seen as 3 signals x 2 samples it is samples x signals transposed.
-        assert_eq!(
-            read_mat(&m, "x.mat", 3).ok(),
-            Some(vec![1.0, 3.0, 5.0, 2.0, 4.0, 6.0])
-        );
-        assert!(read_mat(&m, "x.mat", 4).is_err());
-        assert!(read_mat(m.get(..25).unwrap_or_default(), "x.mat", 2).is_err());
-    }
-}
+mod tests;
