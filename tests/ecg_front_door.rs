@@ -168,7 +168,12 @@ fn short_record(dir: &Path, stored: usize) -> PathBuf {
     let n = r.samples_per_lead();
     let mut hea = format!("short {} 500 {n}\n", r.leads.len());
     for l in &r.leads {
-        hea.push_str(&format!("short.dat 16 1000/mV 16 0 0 0 0 {}\n", l.name));
+        // the WFDB checksum of all n declared samples
+        let sum: i64 = l.samples_uv.iter().map(|v| v.round() as i16 as i64).sum();
+        hea.push_str(&format!(
+            "short.dat 16 1000/mV 16 0 0 {} 0 {}\n",
+            sum as i16, l.name
+        ));
     }
     let mut dat = Vec::new();
     for i in 0..stored {

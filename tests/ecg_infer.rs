@@ -561,18 +561,24 @@ fn same_csv(a: &str, b: &str, what: &str) {
 fn eight_lead_record(dir: &Path) -> PathBuf {
     let names = ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"];
     let n = 3000usize;
-    let mut hea = format!("rec8 {} 500 {n}\n", names.len());
-    for name in names {
-        hea.push_str(&format!("rec8.dat 16 1000/mV 16 0 0 0 0 {name}\n"));
-    }
-    std::fs::write(dir.join("rec8.hea"), hea).unwrap();
     let mut dat = Vec::with_capacity(n * names.len() * 2);
+    let mut sums = [0i64; 8];
     for t in 0..n {
-        for (k, _) in names.iter().enumerate() {
+        for (k, sum) in sums.iter_mut().enumerate() {
             let v = (800.0 * ((t as f64) * 0.02 * (k + 1) as f64).sin()) as i16;
             dat.extend_from_slice(&v.to_le_bytes());
+            *sum += i64::from(v);
         }
     }
+    // WFDB checksums: the 16-bit sum of each signal's samples.
+    let mut hea = format!("rec8 {} 500 {n}\n", names.len());
+    for (name, sum) in names.iter().zip(sums) {
+        hea.push_str(&format!(
+            "rec8.dat 16 1000/mV 16 0 0 {} 0 {name}\n",
+            sum as i16
+        ));
+    }
+    std::fs::write(dir.join("rec8.hea"), hea).unwrap();
     std::fs::write(dir.join("rec8.dat"), dat).unwrap();
     dir.join("rec8.hea")
 }

@@ -234,7 +234,25 @@ pub struct ReadOptions {
 /// The strict/lenient rule, applied once after a reader: a record with [`Ecg::defects`] is
 /// refused ([`EcgError::Partial`]) unless `options.accept_partial`, in which case it is kept
 /// with `defects` in place (so that outputs can mark it partial).
+///
+/// A waveform longer than [`MAX_DURATION_S`] at its own rate is refused first, whatever the
+/// options ([`EcgError::TooLarge`]).
 pub fn accept(ecg: Ecg, options: &ReadOptions) -> Result<Ecg, EcgError> {
+    for (label, w) in [("rhythm", &ecg.rhythm), ("median beat", &ecg.median)] {
+        let Some(w) = w else { continue };
+        let seconds = w.duration_s();
+        if seconds > MAX_DURATION_S {
+            return Err(EcgError::TooLarge {
+                format: ecg.format,
+                reason: format!(
+                    "a {label} of {:.1} h ({} samples per lead at {} Hz; at most 24 h)",
+                    seconds / 3600.0,
+                    w.samples_per_lead(),
+                    w.sampling_rate_hz
+                ),
+            });
+        }
+    }
     if ecg.defects.is_empty() || options.accept_partial {
         return Ok(ecg);
     }
@@ -243,6 +261,10 @@ pub fn accept(ecg: Ecg, options: &ReadOptions) -> Result<Ecg, EcgError> {
         reasons: ecg.defects.join("; "),
     })
 }
+
+/// Longest waveform accepted, in seconds at its own rate: 24 hours (a day-long Holter). Longer
+/// recordings (multi-day patches) are refused by [`accept`]; split them first.
+pub const MAX_DURATION_S: f64 = 86_400.0;
 
 /// Most samples one lead may hold: 24 hours at 1 kHz (a day-long Holter at the highest rate the
 /// DICOM ECG IODs allow). Longer leads are refused before they are allocated.
@@ -385,4 +407,46 @@ pub fn derive_limb_leads(ecg: &mut Ecg) {
         }
     }
     ecg.warnings.extend(notes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_rhythm(rate: f64, samples: usize) -> Ecg {
+        let mut ecg = Ecg::new(Format::Aecg);
+        ecg.rhythm = Some(Waveform {
+            sampling_rate_hz: rate,
+            leads: vec![Lead {
+                name: "I".into(),
+                samples_uv: vec![0.0; samples],
+            }],
+        });
+        ecg
+    }
+
+    #[test]
+    fn a_rhythm_longer_than_a_day_is_refused_whatever_the_options() {
+        // 24 h at 1 Hz is accepted, one sample more is not, even with --accept-partial.
+        assert!(accept(with_rhythm(1.0, 86_400), &ReadOptions::default()).is_ok());
+        let lenient = ReadOptions {
+            accept_partial: true,
+        };
+        let e = accept(with_rhythm(1.0, 86_401), &lenient).unwrap_err();
+        assert!(matches!(e, EcgError::TooLarge { .. }), "{e}");
+        assert!(e.to_string().contains("at most 24 h"), "{e}");
+    }
+
+    #[test]
+    fn partial_records_are_refused_unless_accepted() {
+        let mut ecg = with_rhythm(500.0, 5000);
+        ecg.defects.push("Section 6 cut off".into());
+        let e = accept(ecg.clone(), &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e, EcgError::Partial { .. }), "{e}");
+        assert!(e.to_string().contains("Section 6 cut off"), "{e}");
+        let lenient = ReadOptions {
+            accept_partial: true,
+        };
+        assert!(accept(ecg, &lenient).unwrap().is_partial());
+    }
 }

@@ -120,9 +120,11 @@ mod tests {
 
     /// A one-signal WFDB record of `declared` samples whose `.dat` holds `stored`.
     fn record(dir: &Path, declared: usize, stored: usize) -> Input {
+        // the checksum of the declared samples (WFDB: their sum, 16-bit)
+        let sum = (0..declared).map(|i| (i % 50) as i64 * 10).sum::<i64>() as i16;
         std::fs::write(
             dir.join("r.hea"),
-            format!("r 1 250 {declared}\nr.dat 16 200 12 0 0 0 0 II\n"),
+            format!("r 1 250 {declared}\nr.dat 16 200 12 0 0 {sum} 0 II\n"),
         )
         .unwrap();
         let dat: Vec<u8> = (0..stored)

@@ -140,7 +140,10 @@ pub fn read(
         };
         // The checksum covers all the declared samples: not checkable on a signal cut short.
         if let Some(sum) = s.checksum
-            && values.len() == n
+            && hdr
+                .nsamp
+                .filter(|&d| d > 0)
+                .is_none_or(|d| values.len() == d)
             && values.iter().all(|v| v.fract() == 0.0)
         {
             let total = values
