@@ -57,6 +57,21 @@ dk store-ecg testdata/ecg_synthetic.xml
 dk find --patient-id ECG001 -k StudyDescription
 
 echo
+echo "== strict ECG reading: the same aECG with one lead cut short (100 samples fewer) is refused with the"
+echo "   reason (exit 6); --accept-partial converts what is there and marks it partial (row, DICOM annotation)"
+python3 - testdata/ecg_synthetic.xml "$work/cut.xml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r'<digits>([^<]*)</digits>', text)
+digits = m.group(1).split()
+open(sys.argv[2], 'w').write(text[:m.start(1)] + ' '.join(digits[:-100]) + text[m.end(1):])
+PY
+dk store-ecg --dry-run "$work/cut.xml" || echo "(exit $?)"
+dk store-ecg --dry-run --accept-partial --out "$work/partial" "$work/cut.xml"
+dk dump --fields SOPInstanceUID "$work/partial"
+dcmdump +P 0040,a160 "$work"/partial/* | head -n 2
+
+echo
 echo "== render: a DICOM image to PNG (its own window), a 16-bit PNG, and the ECG on standard paper (PNG and SVG)"
 dk render testdata/ct_latin1.dcm -o "$work/ct.png"
 dk render --16bit testdata/ct_latin1.dcm -o "$work/ct16.png"

@@ -567,3 +567,75 @@ fn the_import_folder_reads_through_the_front_door_and_journals_partial_records()
         1
     );
 }
+
+/// The reproduction: the first 8,819 bytes of Example.scp (Section 6 cut off, CRC
+/// wrong, length field 34,144) in an import folder with --erase-on-success is not sent and
+/// not erased: it goes to failed/ with the reason; `interpret` never calls it normal.
+#[test]
+fn a_cut_short_scp_ecg_is_never_stored_nor_erased_nor_read_out_as_normal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (inbox, failed) = (tmp.path().join("in"), tmp.path().join("failed"));
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::create_dir(&failed).unwrap();
+    let whole = std::fs::read(sample("scp-ecg/Example.scp")).unwrap();
+    std::fs::write(inbox.join("cut.scp"), &whole[..8819]).unwrap();
+    let scp = dicomkit::net::scp::StorageScp::start(dicomkit::net::scp::ScpOptions {
+        ae: "STORE".into(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        dir: tmp.path().join("received"),
+        max_pdu: 65_536,
+        timeouts: dicomkit::net::Timeouts::default(),
+    })
+    .unwrap();
+    let out = dicomkit()
+        .args(["store-ecg", "--format", "csv", "--settle", "0", "--pacs"])
+        .arg(format!("STORE@127.0.0.1:{}", scp.port()))
+        .arg("--import-dir")
+        .arg(&inbox)
+        .arg("--erase-on-success")
+        .arg("--failed-dir")
+        .arg(&failed)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let rows = csv_records(&stdout(&out));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["outcome"], "unreadable");
+    assert!(
+        rows[0]["error"].contains("incomplete scp-ecg record"),
+        "{rows:?}"
+    );
+    assert!(rows[0]["error"].contains("Section 6"), "{rows:?}");
+    assert!(!inbox.join("cut.scp").exists());
+    assert_eq!(
+        std::fs::read(failed.join("cut.scp")).unwrap(),
+        &whole[..8819],
+        "the original is kept, unchanged, in failed/"
+    );
+    let note = std::fs::read_to_string(failed.join("cut.scp.error.txt")).unwrap();
+    assert!(note.contains("Section 6"), "{note}");
+    let events = scp.stop();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, dicomkit::net::scp::ScpEvent::Stored { .. })),
+        "nothing reached the PACS"
+    );
+    // interpret: strict, the same refusal; accepted, the reference beat alone is no rhythm to
+    // measure, so there is no read-out at all (never "No finding, normal").
+    let cut = failed.join("cut.scp");
+    for extra in [&[][..], &["--accept-partial"][..]] {
+        let out = dicomkit()
+            .args(["interpret", "--format", "csv"])
+            .args(extra)
+            .arg(&cut)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(6), "{extra:?}: {}", stderr(&out));
+        let rows = csv_records(&stdout(&out));
+        assert_eq!(rows[0]["severity"], "", "{extra:?}: {rows:?}");
+        assert_eq!(rows[0]["primary_finding"], "", "{extra:?}: {rows:?}");
+        assert!(!rows[0]["error"].is_empty(), "{extra:?}: {rows:?}");
+    }
+}
