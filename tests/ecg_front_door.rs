@@ -19,6 +19,18 @@ const STRICT: ReadOptions = ReadOptions {
     accept_partial: false,
 };
 
+/// dicomkit's own Storage SCP (AE STORE) on a free loopback port, storing into `dir/received`.
+fn storage_scp(dir: &Path) -> dicomkit::net::scp::StorageScp {
+    dicomkit::net::scp::StorageScp::start(dicomkit::net::scp::ScpOptions {
+        ae: "STORE".into(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        dir: dir.join("received"),
+        max_pdu: 65_536,
+        timeouts: dicomkit::net::Timeouts::default(),
+    })
+    .unwrap()
+}
+
 /// A zip holding the CPSC record A0001 (header and MATLAB signal file) and a text file.
 fn cpsc_zip(dir: &Path) -> PathBuf {
     let path = dir.join("w.zip");
@@ -344,14 +356,7 @@ fn store_ecg_sends_a_general_32_bit_ecg_as_it_is() {
     let sent_as_is = std::fs::read(&file).unwrap();
 
     let received = tmp.path().join("received");
-    let scp = dicomkit::net::scp::StorageScp::start(dicomkit::net::scp::ScpOptions {
-        ae: "STORE".into(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        dir: received.clone(),
-        max_pdu: 65_536,
-        timeouts: dicomkit::net::Timeouts::default(),
-    })
-    .unwrap();
+    let scp = storage_scp(tmp.path());
     let out = dicomkit()
         .args(["store-ecg", "--format", "csv", "--pacs"])
         .arg(format!("STORE@127.0.0.1:{}", scp.port()))
@@ -505,14 +510,7 @@ fn the_import_folder_reads_through_the_front_door_and_journals_partial_records()
     std::fs::create_dir(&inbox).unwrap();
     std::fs::create_dir(&done).unwrap();
     short_record(&inbox, 5000);
-    let scp = dicomkit::net::scp::StorageScp::start(dicomkit::net::scp::ScpOptions {
-        ae: "STORE".into(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        dir: tmp.path().join("received"),
-        max_pdu: 65_536,
-        timeouts: dicomkit::net::Timeouts::default(),
-    })
-    .unwrap();
+    let scp = storage_scp(tmp.path());
     let run = |extra: &[&str]| {
         dicomkit()
             .args(["store-ecg", "--format", "csv", "--settle", "0", "--pacs"])
@@ -579,14 +577,7 @@ fn a_cut_short_scp_ecg_is_never_stored_nor_erased_nor_read_out_as_normal() {
     std::fs::create_dir(&failed).unwrap();
     let whole = std::fs::read(sample("scp-ecg/Example.scp")).unwrap();
     std::fs::write(inbox.join("cut.scp"), &whole[..8819]).unwrap();
-    let scp = dicomkit::net::scp::StorageScp::start(dicomkit::net::scp::ScpOptions {
-        ae: "STORE".into(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        dir: tmp.path().join("received"),
-        max_pdu: 65_536,
-        timeouts: dicomkit::net::Timeouts::default(),
-    })
-    .unwrap();
+    let scp = storage_scp(tmp.path());
     let out = dicomkit()
         .args(["store-ecg", "--format", "csv", "--settle", "0", "--pacs"])
         .arg(format!("STORE@127.0.0.1:{}", scp.port()))
