@@ -355,7 +355,6 @@ fn store_ecg_sends_a_general_32_bit_ecg_as_it_is() {
     std::fs::write(&file, &bytes).unwrap();
     let sent_as_is = std::fs::read(&file).unwrap();
 
-    let received = tmp.path().join("received");
     let scp = storage_scp(tmp.path());
     let out = dicomkit()
         .args(["store-ecg", "--format", "csv", "--pacs"])
