@@ -69,7 +69,7 @@ PY
 dk store-ecg --dry-run "$work/cut.xml" || echo "(exit $?)"
 dk store-ecg --dry-run --accept-partial --out "$work/partial" "$work/cut.xml"
 dk dump --fields SOPInstanceUID "$work/partial"
-dcmdump +P 0040,a160 "$work"/partial/* | head -n 2
+echo; echo "\$ dcmdump <the written file> | grep PARTIAL"; dcmdump "$work"/partial/*.dcm | grep -m1 "PARTIAL RECORD"
 
 echo
 echo "== render: a DICOM image to PNG (its own window), a 16-bit PNG, and the ECG on standard paper (PNG and SVG)"
