@@ -309,7 +309,7 @@ _dicomkit() {
             return 0
             ;;
         dicomkit__subcmd__generate)
-            opts="-o -v -q -h -V --output --encode --set --meta --template --format --verbose --quiet --no-progress --help --version"
+            opts="-o -v -q -h -V --output --force --encode --set --meta --template --format --verbose --quiet --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -180,7 +180,7 @@ complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s q -l quiet 
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand render" -s V -l version -d 'Print version'
-complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s o -l output -d 'The DICOM file to write (replaced if it exists)' -r -F
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s o -l output -d 'The DICOM file to write (an existing file is replaced only with --force)' -r -F
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l encode -d 'Pixel storage [default: jpeg when every input is a JPEG, else native]' -r -f -a "native\t'Uncompressed pixels (JPEG inputs decoded)'
 jpeg\t'JPEG Baseline (JPEG inputs embedded, other pictures compressed)'"
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l set -d 'Set an attribute: KEYWORD=VALUE or TAG=VALUE (e.g. PatientName=Doe^Jane, 0010,0020=123)' -r
@@ -190,6 +190,7 @@ complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l format -d
 csv\t''
 json\t''
 ndjson\t''"
+complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l force -d 'Replace OUTPUT if it exists (never when it is one of the inputs)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s v -l verbose -d 'More detail on stderr (repeatable: -v info, -vv debug, -vvv trace)'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -s q -l quiet -d 'Only errors on stderr'
 complete -c dicomkit -n "__fish_dicomkit_using_subcommand generate" -l no-progress -d 'No progress bars (they are shown only when stderr is a terminal anyway)'

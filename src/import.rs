@@ -300,7 +300,7 @@ fn taken(path: &Path) -> bool {
 }
 
 /// Create a new file: fails when anything (a link too) has that name.
-fn create_new(path: &Path) -> io::Result<File> {
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
     let mut opts = OpenOptions::new();
     no_follow(opts.write(true).create_new(true).mode(0o644));
     opts.open(path)
@@ -308,7 +308,7 @@ fn create_new(path: &Path) -> io::Result<File> {
 
 /// Rename `from` to `to`, failing with `AlreadyExists` when anything has the name `to` (never
 /// replacing it), `CrossesDevices` across file systems.
-fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::ffi::CString;

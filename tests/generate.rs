@@ -658,3 +658,74 @@ fn render_gives_back_the_same_pixels() {
         assert_eq!(rendered.as_bytes(), img.as_bytes(), "{name}: same pixels");
     }
 }
+
+/// An existing output is replaced only with --force; an input is never written over, even
+/// with --force; a link at the output's name is never followed.
+#[test]
+fn never_overwrites_without_force_and_never_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = write(dir.path(), "self.png", rgb8());
+    let png_bytes = std::fs::read(&png).unwrap();
+    let p = |path: &Path| path.to_str().unwrap().to_owned();
+    // -o the input itself (today: self.png became DICOM)
+    for extra in [&[][..], &["--force"][..]] {
+        let mut args = vec![p(&png), "-o".into(), p(&png)];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, err) = generate_fails(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("is also an input"), "{err}");
+        assert_eq!(
+            std::fs::read(&png).unwrap(),
+            png_bytes,
+            "the input is unchanged"
+        );
+    }
+    // -o the template, through a link to it
+    let template = dir.path().join("template.dcm");
+    std::fs::copy(sample("dicom-images/CT_small.dcm"), &template).unwrap();
+    let link = dir.path().join("link.dcm");
+    std::os::unix::fs::symlink(&template, &link).unwrap();
+    let (code, err) = generate_fails(&[
+        &p(&png),
+        "--template",
+        &p(&template),
+        "-o",
+        &p(&link),
+        "--force",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is also an input"), "{err}");
+    // an existing output: refused, unchanged; --force replaces it
+    let out = dir.path().join("out.dcm");
+    std::fs::write(&out, b"keep me").unwrap();
+    let (code, err) = generate_fails(&[&p(&png), "-o", &p(&out)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exists: use --force"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
+    generate(&[&p(&png), "-o", &p(&out), "--force"]);
+    assert_eq!(&std::fs::read(&out).unwrap()[128..132], b"DICM");
+    // a link at the output's name pointing elsewhere: refused; with --force the link itself is
+    // replaced and what it pointed to is untouched
+    let elsewhere = dir.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, b"not yours").unwrap();
+    let trap = dir.path().join("trap.dcm");
+    std::os::unix::fs::symlink(&elsewhere, &trap).unwrap();
+    let (code, _) = generate_fails(&[&p(&png), "-o", &p(&trap)]);
+    assert_eq!(code, 2);
+    generate(&[&p(&png), "-o", &p(&trap), "--force"]);
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), b"not yours");
+    assert!(
+        !std::fs::symlink_metadata(&trap)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // no temporary file is left behind
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

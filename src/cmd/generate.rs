@@ -1,7 +1,7 @@
 //! `dicomkit generate`: pictures and metadata to a valid DICOM Secondary Capture object.
 //!
 //! ```text
-//! Usage: dicomkit generate IMAGE... -o OUTPUT.dcm [--encode native|jpeg]
+//! Usage: dicomkit generate IMAGE... -o OUTPUT.dcm [--force] [--encode native|jpeg]
 //!                          [--template FILE.dcm] [--meta FILE.json] [--set KEYWORD=VALUE]...
 //!
 //! PNG (8/16-bit grey, grey+alpha, RGB, RGBA, palette), JPEG and GIF pictures become one DICOM
@@ -26,7 +26,8 @@
 //! -v lists them (column `defaulted`) and what the conversion changed.
 //!
 //! One row: output, sop_class_uid, sop_instance_uid, frames, rows, columns, transfer_syntax.
-//! The file is written to a temporary file beside OUTPUT and renamed.
+//! The file is written to a new temporary file beside OUTPUT and renamed; an existing OUTPUT is
+//! replaced only with --force, and never when it is one of the inputs.
 //! Exit: 0 written; 2 bad arguments or values; 6 unreadable or unusable inputs.
 //! ```
 
@@ -83,9 +84,13 @@ pub struct Args {
     #[arg(required = true, value_name = "IMAGE")]
     pub inputs: Vec<PathBuf>,
 
-    /// The DICOM file to write (replaced if it exists).
+    /// The DICOM file to write (an existing file is replaced only with --force).
     #[arg(short, long, value_name = "OUTPUT.dcm")]
     pub output: PathBuf,
+
+    /// Replace OUTPUT if it exists (never when it is one of the inputs).
+    #[arg(long)]
+    pub force: bool,
 
     /// Pixel storage [default: jpeg when every input is a JPEG, else native].
     #[arg(long, value_enum, value_name = "HOW")]
@@ -131,6 +136,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             args.output.display()
         )));
     }
+    check_output(args)?;
 
     let mut fields: Vec<Field> = Vec::new();
     if let Some(template) = &args.template {
@@ -171,7 +177,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         GenerateError::Invalid(m) => Error::BadInput(m),
         other => map_err(other),
     })?;
-    write_atomically(&args.output, &built.bytes)?;
+    write_atomically(&args.output, &built.bytes, args.force)?;
 
     if ctx.verbose > 0 {
         let mut err = std::io::stderr().lock();
@@ -210,8 +216,45 @@ fn is_jpeg(path: &Path) -> bool {
         .is_ok_and(|()| head == [0xFF, 0xD8, 0xFF])
 }
 
-/// Write `bytes` to a temporary file beside `path`, then rename it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The output must not be one of the inputs (pictures, --template, --meta), even with --force,
+/// and must not exist without --force (a link at its name counts: it is never followed).
+fn check_output(args: &Args) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(out) = std::fs::symlink_metadata(&args.output) else {
+        return Ok(());
+    };
+    let shown = crate::output::escape_controls(&args.output.display().to_string()).into_owned();
+    // The file the name leads to, for comparing with the inputs (a link's target too).
+    let target = std::fs::metadata(&args.output).unwrap_or(out);
+    let inputs = args
+        .inputs
+        .iter()
+        .chain(args.template.as_ref())
+        .chain(args.meta.as_ref());
+    for input in inputs {
+        if std::fs::metadata(input)
+            .is_ok_and(|m| m.dev() == target.dev() && m.ino() == target.ino())
+        {
+            return Err(Error::Usage(format!(
+                "-o {shown} is also an input ({}): write the DICOM file elsewhere",
+                crate::output::escape_controls(&input.display().to_string()).into_owned()
+            )));
+        }
+    }
+    if !args.force {
+        return Err(Error::Usage(format!(
+            "-o {shown} exists: use --force to replace it"
+        )));
+    }
+    Ok(())
+}
+
+/// Write `bytes` to a new temporary file beside `path` (created with `O_EXCL|O_NOFOLLOW`), then
+/// rename it to `path`: without `replace` only if nothing has that name by then (never
+/// replacing, `renameat2(RENAME_NOREPLACE)`); with it over whatever is there (a link at `path`
+/// is replaced, never followed).
+fn write_atomically(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -220,20 +263,31 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output.dcm".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let shown = || crate::output::escape_controls(&path.display().to_string()).into_owned();
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = crate::import::create_new(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, path)
+        if replace {
+            std::fs::rename(&tmp, path)
+        } else {
+            crate::import::rename_no_replace(&tmp, path)
+        }
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::bad_input(
-            path.display(),
-            format!("cannot write: {e}"),
-        ));
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                return Err(Error::Usage(format!(
+                    "-o {}: appeared while writing; use --force to replace it",
+                    shown()
+                )));
+            }
+            Err(Error::bad_input(shown(), format!("cannot write: {e}")))
+        }
     }
-    Ok(())
 }
