@@ -594,3 +594,35 @@ fn a_failed_write_is_an_internal_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write output"));
 }
+
+/// A huge value given by the user is cut in the message that echoes it (one short line), and
+/// looking for close keywords does not take seconds.
+#[test]
+fn huge_user_values_are_cut_in_messages() {
+    let huge = "Zz".repeat(50_000);
+    let start = std::time::Instant::now();
+    let out = dicomkit()
+        .args(["dump", "-f", &huge])
+        .arg(sample("dicom-images/CT_small.dcm"))
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.len() < 400, "{} bytes: {}", err.len(), &err[..400]);
+    assert!(err.contains("… (100000 characters)"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dicomkit()
+        .args(["generate", "-o"])
+        .arg(dir.path().join("x.dcm"))
+        .arg("--set")
+        .arg(format!("PatientName={}", "A".repeat(100_000)))
+        .arg(sample("dicom-images/CT_small.dcm"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.len() < 400, "{} bytes", err.len());
+    assert!(err.contains("… (100000 characters)"), "{err}");
+}

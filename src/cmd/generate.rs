@@ -124,6 +124,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let mut set_fields = Vec::with_capacity(args.set.len());
     for spec in &args.set {
         let (key, value) = spec.split_once('=').ok_or_else(|| {
+            let spec = crate::text::shorten(spec, crate::text::ECHO_MAX_CHARS);
             Error::Usage(format!(
                 "--set {spec:?}: expected KEYWORD=VALUE (e.g. PatientName=Doe^Jane)"
             ))

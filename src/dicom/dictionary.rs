@@ -311,7 +311,8 @@ fn parse_hex_part(part: &str) -> Option<u16> {
 fn parse_tag_text(spec: &str) -> Result<(u16, u16), String> {
     let bad = || {
         format!(
-            "invalid tag {spec:?}: expected (gggg,eeee), gggg,eeee or ggggeeee in hexadecimal, or a keyword"
+            "invalid tag {:?}: expected (gggg,eeee), gggg,eeee or ggggeeee in hexadecimal, or a keyword",
+            crate::text::shorten(spec, crate::text::ECHO_MAX_CHARS)
         )
     };
     let inner = match spec.strip_prefix('(') {
@@ -356,6 +357,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Up to `limit` keywords close to `word`: containing it, or within a small edit distance.
 fn close_keywords(word: &str, limit: usize) -> Vec<&'static str> {
+    // No keyword is this long: an edit distance over a huge value (a 100 KB argument) would
+    // take seconds and suggest nothing.
+    if word.len() > 128 {
+        return Vec::new();
+    }
     let lower = word.to_lowercase();
     let chars = lower.chars().count();
     let max_distance = (chars / 3).max(2);
@@ -424,8 +430,14 @@ pub fn parse_tag_spec(spec: &str) -> Result<(u16, u16), String> {
     } else {
         format!("; did you mean {}?", close.join(", "))
     };
+    let shown = crate::text::shorten(spec, crate::text::ECHO_MAX_CHARS);
+    let lookup = if shown == spec {
+        format!("list keywords with `dicomkit dump --dictionary {spec}`, or give")
+    } else {
+        "give".to_owned()
+    };
     Err(format!(
-        "unknown keyword {spec:?}{hint} (list keywords with `dicomkit dump --dictionary {spec}`, or give a tag like (0010,0010))"
+        "unknown keyword {shown:?}{hint} ({lookup} a tag like (0010,0010))"
     ))
 }
 

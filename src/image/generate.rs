@@ -525,8 +525,10 @@ pub fn parse_field(key: &str, value: &str) -> Result<Field, String> {
             "{keyword} has VR {vr_text}, which cannot be set from text"
         ));
     }
-    validate(vr, entry.vm, value)
-        .map_err(|rule| format!("{keyword} ({vr_text}) value {value:?} is invalid: {rule}"))?;
+    validate(vr, entry.vm, value).map_err(|rule| {
+        let shown = crate::text::shorten(value, crate::text::ECHO_MAX_CHARS);
+        format!("{keyword} ({vr_text}) value {shown:?} is invalid: {rule}")
+    })?;
     Ok(Field {
         tag: (group, element),
         keyword,
