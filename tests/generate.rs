@@ -729,3 +729,57 @@ fn never_overwrites_without_force_and_never_an_input() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A --template of a few hundred bytes declaring an element of 0xFFFFFFF0 bytes is refused
+/// with a reason, without allocating the declared length (run under a 1 GiB address-space
+/// limit: it used to allocate 4.2 GB and abort).
+#[test]
+fn a_template_declaring_a_huge_length_is_refused_without_allocating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = write(dir.path(), "p.png", rgb8());
+    // Part 10: preamble, DICM, a meta group (with its group length), then PatientName
+    // (0010,0010) written as UT with a 4-byte length of 0xFFFFFFF0, and a few bytes.
+    fn el(tag: (u16, u16), vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
+        let mut e = Vec::new();
+        e.extend_from_slice(&tag.0.to_le_bytes());
+        e.extend_from_slice(&tag.1.to_le_bytes());
+        e.extend_from_slice(vr);
+        if matches!(vr, b"OB" | b"UT") {
+            e.extend_from_slice(&[0, 0]);
+            e.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        } else {
+            e.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        }
+        e.extend_from_slice(value);
+        e
+    }
+    let mut meta = el((2, 1), b"OB", &[0, 1]);
+    meta.extend(el((2, 2), b"UI", b"1.2.840.10008.5.1.4.1.1.7\0"));
+    meta.extend(el((2, 3), b"UI", b"1.2.3.4\0"));
+    meta.extend(el((2, 0x10), b"UI", b"1.2.840.10008.1.2.1\0"));
+    let mut b = vec![0u8; 128];
+    b.extend_from_slice(b"DICM");
+    b.extend(el((2, 0), b"UL", &(meta.len() as u32).to_le_bytes()));
+    b.extend(meta);
+    b.extend_from_slice(&[0x10, 0x00, 0x10, 0x00, b'U', b'T', 0, 0]);
+    b.extend_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    b.resize(324, b'A');
+    let template = dir.path().join("huge.dcm");
+    std::fs::write(&template, &b).unwrap();
+    let out = std::process::Command::new("prlimit")
+        .arg("--as=1073741824")
+        .arg(env!("CARGO_BIN_EXE_dicomkit"))
+        .arg("generate")
+        .arg(&png)
+        .arg("--template")
+        .arg(&template)
+        .arg("-o")
+        .arg(dir.path().join("x.dcm"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("huge.dcm"), "{err}");
+    assert!(err.contains("cannot read as DICOM"), "{err}");
+    assert!(!dir.path().join("x.dcm").exists());
+}

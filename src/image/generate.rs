@@ -877,20 +877,25 @@ const TEMPLATE_EXTRA: [&str; 1] = ["StudyDescription"];
 /// # Errors
 /// Input: the file cannot be read as DICOM, or one of its values breaks the rules of its VR.
 pub fn template_fields(path: &Path) -> Result<Vec<Field>, GenerateError> {
-    let obj = dicom_object::OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
+    // dicomkit's own reader: every declared length is checked against the bytes there before
+    // anything is allocated, text is decoded in the file's character set, and the pixel data
+    // is not read. A file broken before the pixel data is refused.
+    let options = crate::dicom::read::ReadOptions {
+        until: Some(Tag(0x7FE0, 0x0010)),
+    };
+    let file = crate::dicom::read::read_file(path, &options)
         .map_err(|e| input_err(path, format!("cannot read as DICOM: {e}")))?;
+    if let Some(e) = &file.error {
+        return Err(input_err(path, format!("cannot read as DICOM: {e}")));
+    }
     let mut fields = Vec::new();
     for keyword in TEMPLATE_KEYWORDS.iter().chain(TEMPLATE_EXTRA.iter()) {
         let (group, element) =
             dictionary::parse_tag_spec(keyword).map_err(GenerateError::Encode)?;
-        let Ok(elem) = obj.element(Tag(group, element)) else {
+        let Some(elem) = file.elements.iter().find(|e| e.tag == Tag(group, element)) else {
             continue;
         };
-        let value = elem
-            .to_str()
-            .map_err(|e| input_err(path, format!("{keyword}: {e}")))?;
+        let value = elem.value.to_text();
         let value = value.trim_end_matches(['\0', ' ']).to_owned();
         let field = parse_field(keyword, &value)
             .map_err(|e| input_err(path, format!("template value: {e}")))?;
