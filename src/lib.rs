@@ -28,6 +28,7 @@ pub mod input;
 pub mod interpret;
 pub mod net;
 pub mod output;
+pub mod zip_budget;
 
 use cli::{Cli, Command};
 use error::Result;
