@@ -93,3 +93,24 @@ fn zip_bombs_are_refused_per_member_within_the_memory_budget() {
         assert!(!text.contains("readme.txt"), "{args:?}: {text}");
     }
 }
+
+#[test]
+fn render_reads_images_from_zip_members_and_skips_a_readme() {
+    let sample = Path::new("../shared/samples/dicom-images/693_J2KI.dcm");
+    assert!(sample.is_file(), "sample missing: {}", sample.display());
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("study.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("img/a.dcm", opts).unwrap();
+    z.write_all(&std::fs::read(sample).unwrap()).unwrap();
+    z.start_file("readme.txt", opts).unwrap();
+    z.write_all(b"Scans of the study.\n").unwrap();
+    z.finish().unwrap();
+    let out = dir.path().join("out");
+    let (code, text, _) =
+        run_limited(&["render", zip.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(out.join("a.png").is_file(), "{text}");
+    assert!(!text.contains("readme.txt"), "{text}");
+}
