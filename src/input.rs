@@ -16,10 +16,9 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Largest zip member read into memory (a guard against zip bombs).
-const MAX_ZIP_MEMBER: u64 = 2 << 30;
-/// Largest input file read into memory (the same bound as a zip member).
-pub const MAX_INPUT_BYTES: u64 = MAX_ZIP_MEMBER;
+/// Largest input file read into memory. Zip members have their own, lower limits
+/// ([`crate::zip_budget`]).
+pub const MAX_INPUT_BYTES: u64 = 2 << 30;
 
 /// Where an input's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +39,47 @@ pub struct Member {
     pub archive: Archive,
     /// Its name in the archive (`folder/name.ext`).
     pub name: String,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
+    /// Its index in the archive. The member is inflated only when read ([`Input::read`]).
+    pub index: usize,
+}
+
+/// An input's bytes, as [`Input::read`] gives them: a member's inflated bytes hold a share of
+/// the zip memory budget ([`crate::zip_budget`]) until dropped.
+#[derive(Debug)]
+pub struct Bytes<'a> {
+    bytes: Cow<'a, [u8]>,
+    _permit: Option<crate::zip_budget::Permit>,
+}
+
+impl Bytes<'_> {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether the bytes are borrowed from the input (stdin bytes), not read or inflated.
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.bytes, Cow::Borrowed(_))
+    }
+
+    /// The bytes as an owned vector. A member's share of the zip budget is given back: the
+    /// caller keeps the bytes outside the budget.
+    pub fn into_owned(self) -> Vec<u8> {
+        self.bytes.into_owned()
+    }
+}
+
+impl std::ops::Deref for Bytes<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl AsRef<[u8]> for Bytes<'_> {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// An open zip archive, shared by its members: cloning it shares the file handle and the
@@ -193,7 +231,11 @@ impl Input {
     }
 
     /// All the input's bytes (at most [`MAX_INPUT_BYTES`]): borrowed when already in memory.
-    pub fn read(&self) -> Result<Cow<'_, [u8]>, InputError> {
+    pub fn read(&self) -> Result<Bytes<'_>, InputError> {
+        let plain = |bytes| Bytes {
+            bytes,
+            _permit: None,
+        };
         match &self.data {
             Data::Path(p) => {
                 let fail = |reason: String| InputError {
@@ -216,10 +258,13 @@ impl Input {
                         "the file is larger than {MAX_INPUT_BYTES} bytes"
                     )));
                 }
-                Ok(Cow::Owned(bytes))
+                Ok(plain(Cow::Owned(bytes)))
             }
-            Data::Member(m) => Ok(Cow::Borrowed(&m.bytes)),
-            Data::Bytes(b) => Ok(Cow::Borrowed(b)),
+            Data::Member(m) => m.inflate(usize::MAX).map_err(|reason| InputError {
+                label: self.label.clone(),
+                reason,
+            }),
+            Data::Bytes(b) => Ok(plain(Cow::Borrowed(b))),
         }
     }
 
@@ -236,7 +281,13 @@ impl Input {
                     })?;
                 Ok(Cow::Owned(bytes))
             }
-            Data::Member(m) => Ok(Cow::Borrowed(m.bytes.get(..n).unwrap_or(&m.bytes))),
+            Data::Member(m) => m
+                .inflate(n)
+                .map(|b| Cow::Owned(b.as_slice().to_vec()))
+                .map_err(|reason| InputError {
+                    label: self.label.clone(),
+                    reason,
+                }),
             Data::Bytes(b) => Ok(Cow::Borrowed(b.get(..n).unwrap_or(b))),
         }
     }
@@ -316,6 +367,70 @@ impl Input {
                         .into(),
             }),
         }
+    }
+}
+
+impl Member {
+    /// Inflate at most `max` bytes of the member (all of it with `usize::MAX`) within the zip
+    /// limits ([`crate::zip_budget`]): the declared size is reserved from the budget (refused
+    /// above the per-member limit), and the real size and compression ratio are checked while
+    /// inflating, in blocks — the declared size is never allocated up front.
+    fn inflate(&self, max: usize) -> Result<Bytes<'static>, String> {
+        use crate::zip_budget::{MAX_RATIO, RATIO_FLOOR, acquire, limits};
+        let limits = limits();
+        let mut zip = self.archive.zip.clone();
+        let file = zip.by_index(self.index).map_err(|e| e.to_string())?;
+        let declared = file.size();
+        let compressed = file.compressed_size().max(1);
+        if declared > limits.member_max {
+            return Err(format!(
+                "the member declares {declared} bytes, more than the {} allowed for a zip member \
+                 (DICOMKIT_ZIP_MEMBER_MAX)",
+                limits.member_max
+            ));
+        }
+        let want = declared.min(max as u64);
+        let permit = acquire(want)?;
+        // Inflated in blocks, joined once at the end at its real size: a member refused half-way
+        // never cost more than what was inflated (no doubling growth), nor its declared size.
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        let mut out: u64 = 0;
+        let mut reader = file;
+        loop {
+            let room = (want - out).min(4 << 20) as usize;
+            if room == 0 {
+                // Whether the member holds more than it declares (only when all was wanted).
+                if want == declared {
+                    let mut one = [0u8; 1];
+                    if reader.read(&mut one).map_err(|e| e.to_string())? > 0 {
+                        return Err(format!(
+                            "the member holds more than the {declared} bytes it declares"
+                        ));
+                    }
+                }
+                break;
+            }
+            let mut block = Vec::new();
+            let got = (&mut reader)
+                .take(room as u64)
+                .read_to_end(&mut block)
+                .map_err(|e| e.to_string())?;
+            if got == 0 {
+                break;
+            }
+            blocks.push(block);
+            out += got as u64;
+            if out > RATIO_FLOOR && out / compressed > MAX_RATIO {
+                return Err(format!(
+                    "refused as a zip bomb: {compressed} compressed bytes inflate to more than \
+                     {out} (ratio above {MAX_RATIO}:1)"
+                ));
+            }
+        }
+        Ok(Bytes {
+            bytes: Cow::Owned(blocks.concat()),
+            _permit: Some(permit),
+        })
     }
 }
 
@@ -495,7 +610,7 @@ impl Iterator for ZipMembers {
             }
             let index = self.next;
             self.next += 1;
-            let mut member = match archive.zip.by_index(index) {
+            let member = match archive.zip.by_index(index) {
                 Ok(m) => m,
                 Err(e) => {
                     return Some(Err(InputError {
@@ -511,17 +626,17 @@ impl Iterator for ZipMembers {
                 .name()
                 .map_or_else(|_| format!("#{index}"), |n| n.into_owned());
             let label = format!("{}!{name}", self.label);
-            if member.size() > MAX_ZIP_MEMBER {
+            let limits = crate::zip_budget::limits();
+            if member.size() > limits.member_max {
+                // Refused now, without inflating anything.
                 return Some(Err(InputError {
                     label,
-                    reason: format!("member is larger than {MAX_ZIP_MEMBER} bytes"),
-                }));
-            }
-            let mut bytes = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
-            if let Err(e) = member.by_ref().take(MAX_ZIP_MEMBER).read_to_end(&mut bytes) {
-                return Some(Err(InputError {
-                    label,
-                    reason: e.to_string(),
+                    reason: format!(
+                        "the member declares {} bytes, more than the {} allowed for a zip member \
+                         (DICOMKIT_ZIP_MEMBER_MAX)",
+                        member.size(),
+                        limits.member_max
+                    ),
                 }));
             }
             drop(member);
@@ -531,7 +646,7 @@ impl Iterator for ZipMembers {
                 data: Data::Member(Member {
                     archive: archive.clone(),
                     name,
-                    bytes,
+                    index,
                 }),
                 explicit: false,
             }));

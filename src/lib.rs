@@ -29,6 +29,7 @@ pub mod interpret;
 pub mod net;
 pub mod output;
 pub mod text;
+pub mod zip_budget;
 
 use cli::{Cli, Command};
 use error::Result;

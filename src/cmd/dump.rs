@@ -319,7 +319,10 @@ fn run_files(ctx: &Context, args: &Args, fields: &[Field]) -> Result<()> {
 fn process(input: Input, plan: &Plan<'_>) -> Outcome {
     let result = match &input.data {
         Data::Path(p) => read_file(p, &plan.read),
-        Data::Member(m) => read_bytes(&m.bytes, &plan.read),
+        Data::Member(_) => match input.read() {
+            Ok(b) => read_bytes(&b, &plan.read),
+            Err(e) => return Outcome::Failed(e.reason),
+        },
         Data::Bytes(b) => read_bytes(b, &plan.read),
     };
     let file = match result {

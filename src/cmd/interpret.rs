@@ -226,17 +226,28 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                         &mut tally,
                     )?;
                 }
-                Data::Member(crate::input::Member { bytes: b, .. }) | Data::Bytes(b) => {
+                Data::Member(_) => {
+                    // Walked members that are not ECGs were skipped above.
+                    let bytes = item.read().map_err(|e| Error::BadInput(e.to_string()))?;
                     table_input(
                         ctx,
                         args,
                         &rules,
                         &item.label,
-                        BufReader::new(std::io::Cursor::new(b)),
+                        BufReader::new(std::io::Cursor::new(bytes.as_slice())),
                         out.as_mut(),
                         &mut tally,
                     )?
                 }
+                Data::Bytes(b) => table_input(
+                    ctx,
+                    args,
+                    &rules,
+                    &item.label,
+                    BufReader::new(std::io::Cursor::new(b)),
+                    out.as_mut(),
+                    &mut tally,
+                )?,
             }
         }
     }

@@ -510,7 +510,11 @@ fn decode_input(
 ) -> std::result::Result<pixels::Image, PixelError> {
     match &input.data {
         Data::Path(p) => pixels::decode(p, frames),
-        Data::Member(m) => pixels::decode_bytes(&m.bytes, frames),
+        Data::Member(_) => match input.read() {
+            Ok(b) => pixels::decode_bytes(&b, frames),
+            // Not "unreadable": a member refused by the zip limits is a failure, not skipped.
+            Err(e) => Err(PixelError::Corrupt(e.reason)),
+        },
         Data::Bytes(b) => pixels::decode_bytes(b, frames),
     }
 }

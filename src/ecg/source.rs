@@ -7,7 +7,6 @@
 //! current directory, never outside (`../x.dat` and absolute names are refused), never a device
 //! or FIFO, and never more bytes than the header declares.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use super::{Ecg, EcgError, Format, ReadOptions, accept, detect};
@@ -24,7 +23,7 @@ pub struct Source<'a> {
     /// The ECG (accepted: whole, or partial with `accept_partial`).
     pub ecg: Ecg,
     /// The input's bytes.
-    pub bytes: Cow<'a, [u8]>,
+    pub bytes: crate::input::Bytes<'a>,
     /// The parsed DICOM file, for DICOM-ECG inputs.
     pub dicom: Option<DicomFile>,
 }
@@ -189,7 +188,7 @@ mod tests {
         let source = read_source(&input, &ReadOptions::default()).unwrap();
         assert_eq!(source.format, Format::DicomEcg);
         assert!(source.dicom.is_some());
-        assert!(matches!(source.bytes, Cow::Borrowed(_)));
+        assert!(source.bytes.is_borrowed());
     }
 
     #[test]
