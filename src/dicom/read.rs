@@ -27,7 +27,8 @@ use dicom_parser::stateful::decode::StatefulDecoder;
 use super::charset::CharacterSets;
 use super::value::{self, ByteOrder, Value};
 use super::{
-    DicomFile, Element, Item, PIXEL_DATA, SPECIFIC_CHARACTER_SET, TRANSFER_SYNTAX_UID, Tag, VR,
+    DicomFile, Element, Item, MAX_DEPTH, PIXEL_DATA, SPECIFIC_CHARACTER_SET, TRANSFER_SYNTAX_UID,
+    Tag, VR,
 };
 
 /// Transfer syntax UIDs read specially.
@@ -681,6 +682,15 @@ fn read_dataset<R: Read>(
                     out.stopped_early = true;
                     break;
                 }
+                // Counted only when a sequence opens: at most MAX_DEPTH frames to look at.
+                let level = 1 + stack
+                    .iter()
+                    .filter(|f| matches!(f, Frame::Sequence { .. }))
+                    .count();
+                if level > MAX_DEPTH {
+                    out.error = Some(too_deep(tag));
+                    break;
+                }
                 let vr = match super::dictionary::entry_of(tag.group(), tag.element()) {
                     Some(e) if e.vr == "SQ" => VR::SQ,
                     _ if len.is_undefined() => VR::UN,
@@ -798,6 +808,15 @@ fn read_dataset<R: Read>(
     while stack.len() > 1 {
         close_top(&mut stack, out);
     }
+}
+
+/// The error of a file nested deeper than [`MAX_DEPTH`]: `tag` opens the first level too many.
+pub(crate) fn too_deep(tag: Tag) -> String {
+    format!(
+        "nesting deeper than {MAX_DEPTH} sequence levels (the sequence {} opens level {})",
+        super::tag_text(tag),
+        MAX_DEPTH + 1
+    )
 }
 
 fn current_charsets<'a>(stack: &'a [Frame], root: &'a CharacterSets) -> &'a CharacterSets {
