@@ -246,3 +246,19 @@ fn a_too_deep_file_in_a_batch_fails_alone() {
         );
     }
 }
+
+#[test]
+fn the_limit_is_documented_where_users_look() {
+    // The number in README, the help and the error text is the constant's.
+    assert_eq!(dicomkit::dicom::MAX_DEPTH, 128);
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    assert!(readme.contains("## Limits"), "README has no Limits section");
+    assert!(readme.contains("| sequence nesting depth | 128 levels (`dicomkit::dicom::MAX_DEPTH`"));
+    let help = common::dicomkit()
+        .args(["dump", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Limits:") && help.contains(REASON), "{help}");
+}

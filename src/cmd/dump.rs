@@ -17,7 +17,7 @@
 //!
 //! Files that cannot be read are reported on stderr (and in the `error` column) and the rest go
 //! on: exit 4 when some failed, 6 when all failed. Walked files that are not DICOM at all are
-//! skipped (listed with -v).
+//! skipped (listed with -v). Sequences nested deeper than 128 levels are refused (a file error).
 //! ```
 
 use std::path::PathBuf;
@@ -43,7 +43,12 @@ Examples:
   dicomkit dump --fields PatientID,StudyDate,Rows,Columns --format csv /data/dicom > meta.csv
   dicomkit dump --format ndjson studies.zip          one JSON object per file, streamed
   dicomkit dump --dictionary ^Patient                keywords starting with Patient
-  dicomkit dump --dictionary --regex 'window(center|width)'";
+  dicomkit dump --dictionary --regex 'window(center|width)'
+
+Limits:
+  Sequences nested deeper than 128 levels (dicomkit::dicom::MAX_DEPTH) are refused:
+  \"nesting deeper than 128 sequence levels\" for that file (exit 6; in a batch the others
+  go on), and what precedes the too-deep sequence is still listed.";
 
 /// Arguments of `dicomkit dump`.
 #[derive(Debug, Clone, clap::Args)]
