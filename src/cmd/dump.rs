@@ -359,9 +359,7 @@ fn process(input: Input, plan: &Plan<'_>) -> Outcome {
         };
     }
     let mut rows = Vec::new();
-    for e in file.top_level() {
-        element_rows(&input.label, e, 0, plan, &mut rows);
-    }
+    element_rows(&input.label, file.top_level(), plan, &mut rows);
     Outcome::Read {
         rows,
         json: None,
@@ -411,63 +409,66 @@ enum Pending<'a> {
     Item(&'a Item, usize, usize),
 }
 
-/// Rows for an element and, for sequences, its items and their elements, in file order. The
-/// tree is walked with a stack of its own, not by recursion (the reader caps the nesting at
-/// [`crate::dicom::MAX_DEPTH`], but a walker must not depend on it).
-fn element_rows(
+/// Rows for top-level elements and, for sequences, their items and the items' elements, in
+/// file order. The tree is walked with a stack of its own (one for the whole file), not by
+/// recursion: the reader caps the nesting at [`crate::dicom::MAX_DEPTH`], but a walker must
+/// not depend on it.
+fn element_rows<'a>(
     label: &str,
-    e: &Element,
-    depth: usize,
+    elements: impl Iterator<Item = &'a Element>,
     plan: &Plan<'_>,
     rows: &mut Vec<Vec<Value>>,
 ) {
-    let mut pending = vec![Pending::Element(e, depth)];
-    while let Some(next) = pending.pop() {
-        match next {
-            Pending::Element(e, depth) => {
-                let keyword = crate::dicom::keyword(e.tag).unwrap_or("");
-                let vr = match &e.value {
-                    DValue::Sequence(_) => "SQ",
-                    _ => e.vr.to_string(),
-                };
-                let length = e.length.map_or(Value::Null, |l| Value::Int(i64::from(l)));
-                let value = cut(e.value.to_text(), plan.max_value_length);
-                push_row(
-                    rows,
-                    plan,
-                    label,
-                    depth,
-                    tag_text(e.tag),
-                    vr,
-                    keyword,
-                    Value::Int(e.value.multiplicity() as i64),
-                    length,
-                    value,
-                );
-                if let DValue::Sequence(items) = &e.value {
-                    for (n, item) in items.iter().enumerate().rev() {
-                        pending.push(Pending::Item(item, n, depth + 1));
+    let mut pending = Vec::new();
+    for e in elements {
+        pending.push(Pending::Element(e, 0));
+        while let Some(next) = pending.pop() {
+            match next {
+                Pending::Element(e, depth) => {
+                    let keyword = crate::dicom::keyword(e.tag).unwrap_or("");
+                    let vr = match &e.value {
+                        DValue::Sequence(_) => "SQ",
+                        _ => e.vr.to_string(),
+                    };
+                    let length = e.length.map_or(Value::Null, |l| Value::Int(i64::from(l)));
+                    let value = cut(e.value.to_text(), plan.max_value_length);
+                    push_row(
+                        rows,
+                        plan,
+                        label,
+                        depth,
+                        tag_text(e.tag),
+                        vr,
+                        keyword,
+                        Value::Int(e.value.multiplicity() as i64),
+                        length,
+                        value,
+                    );
+                    if let DValue::Sequence(items) = &e.value {
+                        for (n, item) in items.iter().enumerate().rev() {
+                            pending.push(Pending::Item(item, n, depth + 1));
+                        }
                     }
                 }
-            }
-            Pending::Item(item, n, depth) => {
-                let length = item
-                    .length
-                    .map_or(Value::Null, |l| Value::Int(i64::from(l)));
-                push_row(
-                    rows,
-                    plan,
-                    label,
-                    depth,
-                    "(FFFE,E000)".into(),
-                    "",
-                    "Item",
-                    Value::Null,
-                    length,
-                    format!("#{}", n + 1),
-                );
-                for child in item.elements.iter().rev() {
-                    pending.push(Pending::Element(child, depth + 1));
+                Pending::Item(item, n, depth) => {
+                    let length = item
+                        .length
+                        .map_or(Value::Null, |l| Value::Int(i64::from(l)));
+                    push_row(
+                        rows,
+                        plan,
+                        label,
+                        depth,
+                        "(FFFE,E000)".into(),
+                        "",
+                        "Item",
+                        Value::Null,
+                        length,
+                        format!("#{}", n + 1),
+                    );
+                    for child in item.elements.iter().rev() {
+                        pending.push(Pending::Element(child, depth + 1));
+                    }
                 }
             }
         }
