@@ -17,7 +17,7 @@
 //!
 //! Files that cannot be read are reported on stderr (and in the `error` column) and the rest go
 //! on: exit 4 when some failed, 6 when all failed. Walked files that are not DICOM at all are
-//! skipped (listed with -v).
+//! skipped (listed with -v). Sequences nested deeper than 128 levels are refused (a file error).
 //! ```
 
 use std::path::PathBuf;
@@ -28,7 +28,7 @@ use super::Context;
 use crate::dicom::json::{self as dicom_json, JsonOptions};
 use crate::dicom::read::{ReadError, ReadOptions, read_bytes, read_file};
 use crate::dicom::value::Value as DValue;
-use crate::dicom::{DicomFile, Element, Tag, dictionary, tag_text};
+use crate::dicom::{DicomFile, Element, Item, Tag, dictionary, tag_text};
 use crate::error::{Error, Result, batch_outcome};
 use crate::input::{self, Data, Input};
 use crate::output::json::{JsonArray, write_document};
@@ -43,7 +43,12 @@ Examples:
   dicomkit dump --fields PatientID,StudyDate,Rows,Columns --format csv /data/dicom > meta.csv
   dicomkit dump --format ndjson studies.zip          one JSON object per file, streamed
   dicomkit dump --dictionary ^Patient                keywords starting with Patient
-  dicomkit dump --dictionary --regex 'window(center|width)'";
+  dicomkit dump --dictionary --regex 'window(center|width)'
+
+Limits:
+  Sequences nested deeper than 128 levels (dicomkit::dicom::MAX_DEPTH) are refused:
+  \"nesting deeper than 128 sequence levels\" for that file (exit 6; in a batch the others
+  go on), and what precedes the too-deep sequence is still listed.";
 
 /// Arguments of `dicomkit dump`.
 #[derive(Debug, Clone, clap::Args)]
@@ -357,9 +362,7 @@ fn process(input: Input, plan: &Plan<'_>) -> Outcome {
         };
     }
     let mut rows = Vec::new();
-    for e in file.top_level() {
-        element_rows(&input.label, e, 0, plan, &mut rows);
-    }
+    element_rows(&input.label, file.top_level(), plan, &mut rows);
     Outcome::Read {
         rows,
         json: None,
@@ -403,54 +406,88 @@ fn field_row(label: &str, file: &DicomFile, plan: &Plan<'_>) -> Vec<Value> {
     row
 }
 
-/// Rows for an element and, for sequences, its items and their elements.
-fn element_rows(
+/// What is left to list of an element tree: an element, or the `n`-th item of a sequence.
+enum Pending<'a> {
+    Element(&'a Element, usize),
+    Item(&'a Item, usize, usize),
+}
+
+/// Rows for top-level elements and, for sequences, their items and the items' elements, in
+/// file order. The tree is walked with a stack of its own (one for the whole file), not by
+/// recursion: the reader caps the nesting at [`crate::dicom::MAX_DEPTH`], but a walker must
+/// not depend on it.
+fn element_rows<'a>(
     label: &str,
-    e: &Element,
-    depth: usize,
+    elements: impl Iterator<Item = &'a Element>,
     plan: &Plan<'_>,
     rows: &mut Vec<Vec<Value>>,
 ) {
-    let keyword = crate::dicom::keyword(e.tag).unwrap_or("");
-    let vr = match &e.value {
-        DValue::Sequence(_) => "SQ",
-        _ => e.vr.to_string(),
-    };
-    let length = e.length.map_or(Value::Null, |l| Value::Int(i64::from(l)));
-    let value = cut(e.value.to_text(), plan.max_value_length);
-    push_row(
-        rows,
-        plan,
-        label,
-        depth,
-        tag_text(e.tag),
-        vr,
-        keyword,
-        Value::Int(e.value.multiplicity() as i64),
-        length,
-        value,
-    );
-    if let DValue::Sequence(items) = &e.value {
-        for (n, item) in items.iter().enumerate() {
-            let length = item
-                .length
-                .map_or(Value::Null, |l| Value::Int(i64::from(l)));
-            push_row(
-                rows,
-                plan,
-                label,
-                depth + 1,
-                "(FFFE,E000)".into(),
-                "",
-                "Item",
-                Value::Null,
-                length,
-                format!("#{}", n + 1),
-            );
-            for child in &item.elements {
-                element_rows(label, child, depth + 2, plan, rows);
+    let mut pending = Vec::new();
+    for e in elements {
+        pending.push(Pending::Element(e, 0));
+        while let Some(next) = pending.pop() {
+            match next {
+                Pending::Element(e, depth) => {
+                    let keyword = crate::dicom::keyword(e.tag).unwrap_or("");
+                    let vr = match &e.value {
+                        DValue::Sequence(_) => "SQ",
+                        _ => e.vr.to_string(),
+                    };
+                    let length = e.length.map_or(Value::Null, |l| Value::Int(i64::from(l)));
+                    let value = cut(e.value.to_text(), plan.max_value_length);
+                    push_row(
+                        rows,
+                        plan,
+                        label,
+                        depth,
+                        tag_text(e.tag),
+                        vr,
+                        keyword,
+                        Value::Int(e.value.multiplicity() as i64),
+                        length,
+                        value,
+                    );
+                    if let DValue::Sequence(items) = &e.value {
+                        for (n, item) in items.iter().enumerate().rev() {
+                            pending.push(Pending::Item(item, n, depth + 1));
+                        }
+                    }
+                }
+                Pending::Item(item, n, depth) => {
+                    let length = item
+                        .length
+                        .map_or(Value::Null, |l| Value::Int(i64::from(l)));
+                    push_row(
+                        rows,
+                        plan,
+                        label,
+                        depth,
+                        "(FFFE,E000)".into(),
+                        "",
+                        "Item",
+                        Value::Null,
+                        length,
+                        format!("#{}", n + 1),
+                    );
+                    for child in item.elements.iter().rev() {
+                        pending.push(Pending::Element(child, depth + 1));
+                    }
+                }
             }
         }
+    }
+}
+
+/// Indentation levels shown in the single-file table: deeper rows are indented this much and
+/// prefixed with their depth (`[40] (0008,0100)`), so that a row's width stays bounded.
+const MAX_INDENT: usize = 32;
+
+/// A tag indented for its depth in the single-file table.
+fn indented(tag: &str, depth: usize) -> String {
+    if depth <= MAX_INDENT {
+        format!("{}{tag}", "  ".repeat(depth))
+    } else {
+        format!("{}[{depth}] {tag}", "  ".repeat(MAX_INDENT))
     }
 }
 
@@ -468,9 +505,8 @@ fn push_row(
     value: String,
 ) {
     if plan.single_table {
-        let indented = format!("{}{tag}", "  ".repeat(depth));
         rows.push(vec![
-            Value::Text(indented),
+            Value::Text(indented(&tag, depth)),
             vr.into(),
             keyword.into(),
             vm,
@@ -613,6 +649,14 @@ mod tests {
         assert_eq!(cols, ["PatientName", "Rows", "Columns"]);
         assert!(parse_fields(&["NoSuchKeyword".into()]).is_err());
         assert!(parse_fields(&[",".into()]).is_err());
+    }
+
+    #[test]
+    fn deep_rows_keep_a_bounded_indent() {
+        assert_eq!(indented("(0008,0100)", 2), "    (0008,0100)");
+        let deep = indented("(0008,0100)", 200);
+        assert_eq!(deep.len(), 2 * MAX_INDENT + "[200] (0008,0100)".len());
+        assert!(deep.ends_with("[200] (0008,0100)"));
     }
 
     #[test]

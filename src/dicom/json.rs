@@ -12,7 +12,7 @@ use base64::Engine;
 use serde_json::{Map, Value as Json, json};
 
 use super::value::Value;
-use super::{Element, VR};
+use super::{Element, MAX_DEPTH, VR};
 
 /// Options for the JSON model.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,20 +22,35 @@ pub struct JsonOptions {
 }
 
 /// The JSON model object of a list of elements.
+///
+/// Sequences are written down to [`MAX_DEPTH`] levels, the most the reader lets through;
+/// the items of a sequence deeper than that (only in a tree built by hand) are left out, so
+/// that neither this walk nor the JSON serialiser recurses deeper whatever the tree.
 pub fn dataset(elements: &[&Element], options: JsonOptions) -> Json {
+    dataset_at(elements, options, 0)
+}
+
+/// [`dataset`] of a data set inside `level` sequences.
+fn dataset_at(elements: &[&Element], options: JsonOptions, level: usize) -> Json {
     let mut map = Map::with_capacity(elements.len());
     for e in elements {
         if e.tag.element() == 0x0000 {
             continue;
         }
         let key = format!("{:04X}{:04X}", e.tag.group(), e.tag.element());
-        map.insert(key, element(e, options));
+        map.insert(key, element_at(e, options, level));
     }
     Json::Object(map)
 }
 
-/// The JSON model of one element: `{"vr": .., "Value": [..]}` (or `InlineBinary`).
+/// The JSON model of one element: `{"vr": .., "Value": [..]}` (or `InlineBinary`); nested
+/// sequences as in [`dataset`].
 pub fn element(e: &Element, options: JsonOptions) -> Json {
+    element_at(e, options, 0)
+}
+
+/// [`element`] of an element inside `level` sequences.
+fn element_at(e: &Element, options: JsonOptions, level: usize) -> Json {
     let mut obj = Map::new();
     let vr = match &e.value {
         Value::Sequence(_) => "SQ".to_owned(),
@@ -73,10 +88,10 @@ pub fn element(e: &Element, options: JsonOptions) -> Json {
             v.iter()
                 .map(|t| json!(format!("{:04X}{:04X}", t.group(), t.element()))),
         ),
-        Value::Sequence(items) => {
+        Value::Sequence(items) if level < MAX_DEPTH => {
             let items: Vec<Json> = items
                 .iter()
-                .map(|i| dataset(&i.elements.iter().collect::<Vec<_>>(), options))
+                .map(|i| dataset_at(&i.elements.iter().collect::<Vec<_>>(), options, level + 1))
                 .collect();
             if !items.is_empty() {
                 obj.insert("Value".into(), Json::Array(items));
@@ -102,7 +117,7 @@ pub fn element(e: &Element, options: JsonOptions) -> Json {
                 );
             }
         }
-        Value::NotRead => {}
+        Value::Sequence(_) | Value::NotRead => {}
     }
     Json::Object(obj)
 }
@@ -216,6 +231,38 @@ mod tests {
             },
         );
         assert_eq!(j["7FE00010"]["InlineBinary"], "AQID");
+    }
+
+    #[test]
+    fn sequences_stop_at_the_depth_limit() {
+        // A tree deeper than the reader lets through, built by hand.
+        let mut e = el(
+            Tag(0x0010, 0x0020),
+            VR::LO,
+            Value::Strings(vec!["in".into()]),
+        );
+        for _ in 0..MAX_DEPTH + 5 {
+            e = el(
+                Tag(0x0040, 0xA730),
+                VR::SQ,
+                Value::Sequence(vec![crate::dicom::Item {
+                    length: None,
+                    elements: vec![e],
+                }]),
+            );
+        }
+        let j = dataset(&[&e], JsonOptions::default());
+        let mut levels = 0;
+        let mut at = &j;
+        while let Some(inner) = at.get("0040A730") {
+            levels += 1;
+            match inner.get("Value") {
+                Some(v) => at = &v[0],
+                None => break,
+            }
+        }
+        assert_eq!(levels, MAX_DEPTH + 1);
+        assert_eq!(at, &json!({"0040A730": {"vr": "SQ"}}));
     }
 
     #[test]

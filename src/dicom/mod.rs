@@ -24,6 +24,15 @@ pub mod value;
 
 pub use dicom_core::{Tag, VR};
 
+/// The deepest sequence nesting read: a sequence inside an item of a sequence ... at most this
+/// many levels (a top-level sequence is level 1). Real data rarely passes 10 levels (structured
+/// reports reach about 20). Deeper nesting is refused while parsing, by every reader of the
+/// crate ([`read`] for `dump`, `render`, `store-ecg`, `interpret`, `generate --template`, the
+/// network data sets), with the error "nesting deeper than 128 sequence levels": so that no
+/// walker of the element tree (the JSON and table writers, dropping the tree) recurses or
+/// indents deeper than this, whatever the input. A constant of the build, documented in README.
+pub const MAX_DEPTH: usize = 128;
+
 /// The tag of Pixel Data (7FE0,0010).
 pub const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
 /// The tag of Specific Character Set (0008,0005).

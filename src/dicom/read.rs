@@ -27,7 +27,8 @@ use dicom_parser::stateful::decode::StatefulDecoder;
 use super::charset::CharacterSets;
 use super::value::{self, ByteOrder, Value};
 use super::{
-    DicomFile, Element, Item, PIXEL_DATA, SPECIFIC_CHARACTER_SET, TRANSFER_SYNTAX_UID, Tag, VR,
+    DicomFile, Element, Item, MAX_DEPTH, PIXEL_DATA, SPECIFIC_CHARACTER_SET, TRANSFER_SYNTAX_UID,
+    Tag, VR,
 };
 
 /// Transfer syntax UIDs read specially.
@@ -681,6 +682,15 @@ fn read_dataset<R: Read>(
                     out.stopped_early = true;
                     break;
                 }
+                // Counted only when a sequence opens: at most MAX_DEPTH frames to look at.
+                let level = 1 + stack
+                    .iter()
+                    .filter(|f| matches!(f, Frame::Sequence { .. }))
+                    .count();
+                if level > MAX_DEPTH {
+                    out.error = Some(too_deep(tag));
+                    break;
+                }
                 let vr = match super::dictionary::entry_of(tag.group(), tag.element()) {
                     Some(e) if e.vr == "SQ" => VR::SQ,
                     _ if len.is_undefined() => VR::UN,
@@ -800,6 +810,15 @@ fn read_dataset<R: Read>(
     }
 }
 
+/// The error of a file nested deeper than [`MAX_DEPTH`]: `tag` opens the first level too many.
+pub(crate) fn too_deep(tag: Tag) -> String {
+    format!(
+        "nesting deeper than {MAX_DEPTH} sequence levels (the sequence {} opens level {})",
+        super::tag_text(tag),
+        MAX_DEPTH + 1
+    )
+}
+
 fn current_charsets<'a>(stack: &'a [Frame], root: &'a CharacterSets) -> &'a CharacterSets {
     stack
         .iter()
@@ -890,4 +909,66 @@ fn describe_parse_error(e: &dicom_parser::dataset::read::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Explicit VR Little Endian data set: `levels` nested (0008,1110) sequences of
+    /// undefined length, each with one item, (0010,0020) "inner" in the innermost item.
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..levels {
+            out.extend_from_slice(&[0x08, 0x00, 0x10, 0x11, b'S', b'Q', 0, 0]);
+            out.extend_from_slice(&[0xFF; 4]);
+            out.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        }
+        out.extend_from_slice(&[0x10, 0x00, 0x20, 0x00, b'L', b'O', 6, 0]);
+        out.extend_from_slice(b"inner ");
+        for _ in 0..levels {
+            out.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+            out.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        }
+        out
+    }
+
+    /// How many sequences deep the first element chain goes, and the innermost element.
+    fn depth_of(elements: &[Element]) -> (usize, Option<&Element>) {
+        let mut depth = 0;
+        let mut at = elements.first();
+        while let Some(Element {
+            value: Value::Sequence(items),
+            ..
+        }) = at
+        {
+            depth += 1;
+            at = items.first().and_then(|i| i.elements.first());
+        }
+        (depth, at)
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_read_whole() {
+        let file = read_dataset_bytes(&nested(MAX_DEPTH), EXPLICIT_LE);
+        assert_eq!(file.error, None);
+        let (depth, inner) = depth_of(&file.elements);
+        assert_eq!(depth, MAX_DEPTH);
+        assert_eq!(inner.map(|e| e.value.to_text()), Some("inner".to_owned()));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_keeping_what_precedes() {
+        for levels in [MAX_DEPTH + 1, 2_000, 100_000] {
+            let file = read_dataset_bytes(&nested(levels), EXPLICIT_LE);
+            let error = file.error.clone().unwrap_or_default();
+            assert!(
+                error.starts_with("nesting deeper than 128 sequence levels"),
+                "{levels}: {error}"
+            );
+            assert!(error.contains("(0008,1110) opens level 129"), "{error}");
+            // The levels within the limit are kept, closed, nothing deeper.
+            assert_eq!(depth_of(&file.elements).0, MAX_DEPTH, "{levels}");
+        }
+    }
 }

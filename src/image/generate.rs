@@ -874,14 +874,22 @@ const TEMPLATE_EXTRA: [&str; 1] = ["StudyDescription"];
 /// Fields copied from an existing DICOM object: its Patient and General Study attributes
 /// ([`TEMPLATE_KEYWORDS`] and StudyDescription) that it has.
 ///
+/// The template is read with the crate's reader ([`crate::dicom::read`]), only as far as the
+/// last of these attributes: its limits apply (sequences nested deeper than
+/// [`crate::dicom::MAX_DEPTH`] are refused, declared lengths are checked against the file).
+///
 /// # Errors
-/// Input: the file cannot be read as DICOM, or one of its values breaks the rules of its VR.
+/// Input: the file cannot be read as DICOM, it breaks before the last of these attributes, or
+/// one of its values breaks the rules of its VR.
 pub fn template_fields(path: &Path) -> Result<Vec<Field>, GenerateError> {
-    // dicomkit's own reader: every declared length is checked against the bytes there before
-    // anything is allocated, text is decoded in the file's character set, and the pixel data
-    // is not read. A file broken before the pixel data is refused.
+    let mut wanted = Vec::new();
+    for keyword in TEMPLATE_KEYWORDS.iter().chain(TEMPLATE_EXTRA.iter()) {
+        let (group, element) =
+            dictionary::parse_tag_spec(keyword).map_err(GenerateError::Encode)?;
+        wanted.push((*keyword, Tag(group, element)));
+    }
     let options = crate::dicom::read::ReadOptions {
-        until: Some(Tag(0x7FE0, 0x0010)),
+        until: wanted.iter().map(|(_, tag)| *tag).max(),
     };
     let file = crate::dicom::read::read_file(path, &options)
         .map_err(|e| input_err(path, format!("cannot read as DICOM: {e}")))?;
@@ -889,13 +897,19 @@ pub fn template_fields(path: &Path) -> Result<Vec<Field>, GenerateError> {
         return Err(input_err(path, format!("cannot read as DICOM: {e}")));
     }
     let mut fields = Vec::new();
-    for keyword in TEMPLATE_KEYWORDS.iter().chain(TEMPLATE_EXTRA.iter()) {
-        let (group, element) =
-            dictionary::parse_tag_spec(keyword).map_err(GenerateError::Encode)?;
-        let Some(elem) = file.elements.iter().find(|e| e.tag == Tag(group, element)) else {
+    for (keyword, tag) in wanted {
+        let Some(elem) = file.elements.iter().find(|e| e.tag == tag) else {
             continue;
         };
-        let value = elem.value.to_text();
+        let value = match &elem.value {
+            crate::dicom::value::Value::Strings(_) => elem.value.to_text(),
+            _ => {
+                return Err(input_err(
+                    path,
+                    format!("{keyword}: not a text value (VR {})", elem.vr),
+                ));
+            }
+        };
         let value = value.trim_end_matches(['\0', ' ']).to_owned();
         let field = parse_field(keyword, &value)
             .map_err(|e| input_err(path, format!("template value: {e}")))?;
