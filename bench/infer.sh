@@ -59,24 +59,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/scp"
-python3 - "$SAMPLES/scp-ecg/Example.scp" "$work/scp" "$N" <<'PY'
-import sys
-import binascii, struct
-def fix(b):
-    # the section CRCs (through the Section 0 pointer table), then the record CRC
-    b = bytearray(b)
-    for p in range(22, 6 + struct.unpack_from("<I", b, 10)[0], 10):
-        _, ln, idx = struct.unpack_from("<HII", b, p)
-        if ln:
-            struct.pack_into("<H", b, idx - 1, binascii.crc_hqx(bytes(b[idx + 1:idx - 1 + ln]), 0xFFFF))
-    struct.pack_into("<H", b, 0, binascii.crc_hqx(bytes(b[2:]), 0xFFFF))
-    return bytes(b)
-src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-b = open(src, "rb").read()
-at = b.index(b"SBJ-123")
-for i in range(n):
-    open(f"{out}/ecg{i:05d}.scp", "wb").write(fix(b[:at] + f"P{i:06d}".encode() + b[at + 7:]))
-PY
+python3 bench/scp_copies.py "$SAMPLES/scp-ecg/Example.scp" "$work/scp" "$N"
 "$PY" bench/infer_ort.py prepare "$work/tensors.npy" "$work"/scp/*.scp </dev/null
 
 "$PY" - "$BIN" "$ORT_LIB" "$MODEL" "$work" "$N" "$RUNS" "$THREADS" $BATCHES <<'PY'
