@@ -493,8 +493,8 @@ fn load_item(
     if !input.explicit {
         return Loaded::Skipped;
     }
-    if first == Some(&b'<') {
-        return fail(id, crate::ecg::EcgError::UnknownXml.to_string());
+    if let e @ crate::ecg::EcgError::UnknownXml = crate::ecg::unrecognised(&head) {
+        return fail(id, e.to_string());
     }
     fail(
         id,

@@ -202,9 +202,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             if !item.explicit {
                 continue; // a walked file that is not an ECG
             }
-            if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+            if let e @ crate::ecg::EcgError::UnknownXml = crate::ecg::unrecognised(&head) {
                 // XML that is not HL7 aECG (a GE MUSE export, ...): not a table either.
-                let e = crate::ecg::EcgError::UnknownXml.to_string();
+                let e = e.to_string();
                 tally.failed += 1;
                 ctx.item_error(&item.label, &e);
                 out.row(&error_row(&item.label, &stem_of(&item.label), &e))?;

@@ -372,6 +372,16 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     None
 }
 
+/// Why bytes that [`detect`] did not recognise are no ECG: [`EcgError::UnknownXml`] for an XML
+/// document (first non-blank byte `<`: a GE MUSE export, ...), else [`EcgError::UnknownFormat`].
+pub fn unrecognised(head: &[u8]) -> EcgError {
+    if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        EcgError::UnknownXml
+    } else {
+        EcgError::UnknownFormat
+    }
+}
+
 /// Derive the missing limb leads from I and II (Einthoven and Goldberger): III = II − I,
 /// aVR = −(I + II)/2, aVL = I − II/2, aVF = II − I/2, in rhythm and median beat. Only leads that
 /// are missing are added, each with a warning saying so. Never done unless asked for.

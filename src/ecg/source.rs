@@ -54,14 +54,8 @@ pub fn read_source<'a>(input: &'a Input, options: &ReadOptions) -> Result<Source
     let bytes = input
         .read()
         .map_err(|e| EcgError::Io(std::io::Error::other(e.reason)))?;
-    let format = detect(Path::new(&input.file_name()), &bytes).ok_or_else(|| {
-        // XML that is no HL7 aECG (a GE MUSE export, ...) says so.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
-            EcgError::UnknownXml
-        } else {
-            EcgError::UnknownFormat
-        }
-    })?;
+    let format =
+        detect(Path::new(&input.file_name()), &bytes).ok_or_else(|| super::unrecognised(&bytes))?;
     let mut dicom = None;
     let ecg = match format {
         Format::ScpEcg => super::scp::read(&bytes)?,
