@@ -6,10 +6,10 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::limited::{self, Run};
 
 /// Address space a run may take.
 const MEMORY_LIMIT: u64 = 1 << 30;
@@ -66,72 +66,17 @@ fn nested_file(levels: usize) -> Vec<u8> {
     out
 }
 
-/// How a bounded run ended.
-struct Run {
-    code: Option<i32>,
-    signal: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run the binary under [`MEMORY_LIMIT`] (setrlimit in the child) and [`DEADLINE`] (killed
-/// and failed past it).
+/// Run the binary in `dir` under [`MEMORY_LIMIT`] and [`DEADLINE`].
 fn run(args: &[&str], dir: &Path) -> Run {
-    let exe = assert_cmd::cargo::cargo_bin("dicomkit");
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: only setrlimit, which is async-signal-safe, runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: MEMORY_LIMIT,
-                rlim_max: MEMORY_LIMIT,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().expect("start dicomkit");
-    // Read the pipes on threads so that a large output cannot block the child.
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut s).map(|_| s)
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut s).map(|_| s)
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("dicomkit {args:?} still running after {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let text = |h: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
-        String::from_utf8_lossy(&h.join().expect("reader thread").expect("read pipe")).into_owned()
-    };
-    use std::os::unix::process::ExitStatusExt;
-    Run {
-        code: status.code(),
-        signal: status.signal(),
-        stdout: text(out),
-        stderr: text(err),
-    }
+    limited::run(
+        args,
+        Some(dir),
+        &[],
+        limited::Limits {
+            memory: MEMORY_LIMIT,
+            deadline: DEADLINE,
+        },
+    )
 }
 
 /// A 4×4 grey PNG for `generate`.

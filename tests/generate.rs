@@ -766,19 +766,22 @@ fn a_template_declaring_a_huge_length_is_refused_without_allocating_it() {
     b.resize(324, b'A');
     let template = dir.path().join("huge.dcm");
     std::fs::write(&template, &b).unwrap();
-    let out = std::process::Command::new("prlimit")
-        .arg("--as=1073741824")
-        .arg(env!("CARGO_BIN_EXE_dicomkit"))
-        .arg("generate")
-        .arg(&png)
-        .arg("--template")
-        .arg(&template)
-        .arg("-o")
-        .arg(dir.path().join("x.dcm"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(6), "{err}");
+    let x = dir.path().join("x.dcm");
+    let r = common::limited::run(
+        &[
+            "generate",
+            png.to_str().unwrap(),
+            "--template",
+            template.to_str().unwrap(),
+            "-o",
+            x.to_str().unwrap(),
+        ],
+        None,
+        &[],
+        common::limited::Limits::new(1 << 30, 120),
+    );
+    let err = &r.stderr;
+    assert_eq!(r.code, Some(6), "{err}");
     assert!(err.contains("huge.dcm"), "{err}");
     assert!(err.contains("cannot read as DICOM"), "{err}");
     assert!(!dir.path().join("x.dcm").exists());

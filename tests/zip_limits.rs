@@ -4,10 +4,13 @@
 //! 2 GiB address-space limit — never the limit, a signal or the OOM killer. Before the limits,
 //! every member of a chunk was inflated at once (this archive needs about 1.8 GB).
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::limited;
 
 const MIB: usize = 1 << 20;
 
@@ -32,21 +35,8 @@ fn bomb(path: &Path, members: &[(&str, usize)]) {
 
 /// Run dicomkit under a 2 GiB address-space limit and a wall-clock bound.
 fn run_limited(args: &[&str]) -> (Option<i32>, String, Duration) {
-    let start = Instant::now();
-    let out = Command::new("prlimit")
-        .arg(format!("--as={}", 2u64 << 30))
-        .arg("--")
-        .arg("timeout")
-        .arg("120")
-        .arg(env!("CARGO_BIN_EXE_dicomkit"))
-        .args(args)
-        .env_remove("DICOMKIT_ZIP_BUDGET")
-        .env_remove("DICOMKIT_ZIP_MEMBER_MAX")
-        .output()
-        .expect("prlimit and timeout (util-linux, coreutils) are needed for this test");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.code(), stderr + &stdout, start.elapsed())
+    let r = limited::run(args, None, &[], limited::Limits::new(2 << 30, 120));
+    (r.code, r.text(), r.took)
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 pub mod folder;
 pub mod infer;
+pub mod limited;
 pub mod pacs;
 
 /// The shared real samples: `$DICOMKIT_SAMPLES`, else `../shared/samples` beside the project.
